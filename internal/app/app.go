@@ -1,0 +1,302 @@
+// Package app assembles a running Vigil from its configuration: data
+// directory, keys, database and migrations, profile, audit log, identity,
+// the gate and the HTTP server. cmd/vigil and the end-to-end tests start
+// Vigil through it, so both run the same wiring.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"vigil/internal/audit"
+	"vigil/internal/config"
+	"vigil/internal/httpapi"
+	"vigil/internal/identity"
+	"vigil/internal/keyring"
+	"vigil/internal/policy"
+	"vigil/internal/profile"
+	"vigil/internal/store"
+	"vigil/web"
+)
+
+// Version is set at build time (-ldflags "-X vigil/internal/app.Version=…").
+var Version = "dev"
+
+// Options start an App. Zero fields take config.Default's values.
+type Options struct {
+	Config        *config.Config // full configuration; nil means defaults
+	DataDir       string         // overrides Config.Data
+	Listen        string         // overrides Config.Listen; "127.0.0.1:0" picks a free port
+	AdminPassword string         // password for the first admin; "" generates one and prints it to Stdout
+	Stdout        io.Writer      // where the one-time admin password is printed
+	Log           *slog.Logger
+}
+
+// App is a running Vigil.
+type App struct {
+	cfg      config.Config
+	DB       *store.DB
+	Keyring  *keyring.Keyring
+	Audit    *audit.Log
+	Profile  *profile.Profile
+	Identity *identity.Service
+	Gate     *policy.Gate
+	log      *slog.Logger
+
+	bg     context.Context
+	stopBG context.CancelFunc
+
+	ln     net.Listener
+	srv    *http.Server
+	scheme string
+	ready  atomic.Bool
+	served chan error
+}
+
+// Start brings Vigil up and serves until Close.
+func Start(ctx context.Context, o Options) (*App, error) {
+	cfg := config.Default()
+	if o.Config != nil {
+		cfg = *o.Config
+	}
+	if o.DataDir != "" {
+		cfg.Data = o.DataDir
+	}
+	if o.Listen != "" {
+		cfg.Listen = o.Listen
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: parseLevel(cfg.LogLevel)}))
+	}
+	a := &App{cfg: cfg, log: log, served: make(chan error, 1)}
+	if err := a.open(ctx); err != nil {
+		a.closeStores()
+		return nil, err
+	}
+	var users int
+	if err := a.DB.QueryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&users); err != nil {
+		a.closeStores()
+		return nil, fmt.Errorf("read users: %w", err)
+	}
+	pw := ""
+	if users == 0 {
+		pw = adminPassword(o.AdminPassword, o.Stdout)
+	}
+	created, err := a.Identity.Bootstrap(ctx, pw)
+	if err != nil {
+		a.closeStores()
+		return nil, fmt.Errorf("create the first administrator: %w", err)
+	}
+	if created {
+		log.Info("created user admin")
+	}
+	if err := a.serve(); err != nil {
+		a.closeStores()
+		return nil, err
+	}
+	a.ready.Store(true)
+	a.bg, a.stopBG = context.WithCancel(context.Background())
+	go a.pruneAudit()
+	log.Info("vigil serving", "url", a.URL(), "profile", a.Profile.Name, "database", a.DB.Dialect.String(), "crypto", string(a.Keyring.Suite()))
+	return a, nil
+}
+
+// adminPassword is the first administrator's password: given, from
+// VIGIL_ADMIN_PASSWORD, or generated and printed once to out (never logged).
+func adminPassword(given string, out io.Writer) string {
+	if given != "" {
+		return given
+	}
+	if env := os.Getenv("VIGIL_ADMIN_PASSWORD"); env != "" {
+		return env
+	}
+	p := "Vg-" + keyring.RandomToken(9)
+	fmt.Fprintf(out, "\n  Vigil created the administrator account.\n    user:     admin\n    password: %s\n  It is shown only this once: sign in and change it.\n\n", p)
+	return p
+}
+
+// Open opens the data directory's keys, database, profile and services
+// without serving HTTP — for the CLI subcommands.
+func Open(ctx context.Context, cfg config.Config) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	if err := a.open(ctx); err != nil {
+		a.closeStores()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) open(ctx context.Context) error {
+	cfg := a.cfg
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return &config.Error{Key: "data", Msg: err.Error()}
+	}
+	suite, _ := keyring.ParseSuite(cfg.Crypto)
+	kr, err := keyring.Open(cfg.Data, suite)
+	if err != nil {
+		return err
+	}
+	a.Keyring = kr
+	if cfg.ProfileFile != "" {
+		a.Profile, err = profile.LoadFile(cfg.ProfileFile)
+	} else {
+		a.Profile, err = profile.Load(cfg.Profile)
+	}
+	if err != nil {
+		return &config.Error{Key: "profile", Msg: err.Error()}
+	}
+	a.DB, err = store.Open(ctx, DSN(cfg))
+	if err != nil {
+		return err
+	}
+	if _, err := a.DB.Migrate(ctx); err != nil {
+		return err
+	}
+	a.Audit = audit.New(a.DB, kr)
+	a.Identity = identity.New(a.DB, a.Audit, kr, identityOptions(cfg))
+	a.Gate = policy.NewGate(a.DB, a.Audit, a.Profile)
+	return nil
+}
+
+// DSN is the database the configuration selects.
+func DSN(cfg config.Config) string {
+	if cfg.Database != "" {
+		return cfg.Database
+	}
+	return filepath.Join(cfg.Data, "vigil.db")
+}
+
+func (a *App) serve() error {
+	handler := httpapi.New(httpapi.Deps{
+		DB: a.DB, Audit: a.Audit, Identity: a.Identity, Gate: a.Gate, Profile: a.Profile, Keyring: a.Keyring,
+		Log: a.log, Console: web.Handler(), TLS: a.tlsEnabled(), Version: Version, Ready: a.ready.Load,
+	})
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return &config.Error{Key: "listen", Msg: err.Error()}
+	}
+	a.scheme = "http"
+	if a.tlsEnabled() {
+		tc, err := a.tlsConfig()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, tc)
+		a.scheme = "https"
+	}
+	a.ln = ln
+	a.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	go func() {
+		err := a.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		a.served <- err
+	}()
+	return nil
+}
+
+func (a *App) tlsEnabled() bool { return a.cfg.TLS.Cert != "" || a.cfg.TLS.SelfSigned }
+
+// URL is the base URL Vigil serves at.
+func (a *App) URL() string {
+	addr := a.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("%s://%s", a.scheme, net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+}
+
+// Wait blocks until the server stops, returning its error.
+func (a *App) Wait() error { return <-a.served }
+
+// Close stops serving and closes the stores.
+func (a *App) Close() error {
+	if a.stopBG != nil {
+		a.stopBG()
+	}
+	if a.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		a.srv.Shutdown(ctx)
+	}
+	a.closeStores()
+	return nil
+}
+
+func (a *App) closeStores() {
+	if a.Audit != nil {
+		a.Audit.Close()
+	}
+	if a.DB != nil {
+		a.DB.Close()
+	}
+}
+
+func parseLevel(s string) slog.Level {
+	var l slog.Level
+	l.UnmarshalText([]byte(s))
+	return l
+}
+
+// pruneAudit removes expired sessions, and audit entries older than the
+// profile's audit-log retention (AUD-1) leaving a signed checkpoint, hourly.
+func (a *App) pruneAudit() {
+	days, _ := a.Profile.AuditLogRetentionDays()
+	keep := time.Duration(days) * 24 * time.Hour
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if _, err := a.Identity.PruneSessions(a.bg); err != nil && a.bg.Err() == nil {
+			a.log.Error("session pruning failed", "err", err)
+		}
+		if n, err := a.Audit.Prune(a.bg, keep, keep); err != nil && a.bg.Err() == nil {
+			a.log.Error("audit pruning failed", "err", err)
+		} else if n > 0 {
+			a.log.Info("audit entries pruned past retention", "removed", n, "retention_days", days)
+		}
+		select {
+		case <-a.bg.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func identityOptions(cfg config.Config) identity.Options {
+	o := identity.Options{
+		MinPasswordLength: cfg.Password.MinLength,
+		LockoutAttempts:   cfg.Password.LockoutAttempts,
+		LockoutDuration:   cfg.Password.LockoutDuration,
+		SessionIdle:       cfg.Session.IdleTimeout,
+		SessionLifetime:   cfg.Session.Lifetime,
+	}
+	if cfg.OIDC.Issuer != "" {
+		o.OIDC = &identity.OIDCConfig{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
+			RedirectURL: cfg.OIDC.RedirectURL, UsernameClaim: cfg.OIDC.UsernameClaim, ProvisionUnit: cfg.OIDC.ProvisionUnit}
+	}
+	return o
+}

@@ -1,0 +1,70 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// TestOpenAPIMatchesRoutes: every route the router serves is documented,
+// and every documented route is served — no more, no less.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	b, err := OpenAPI()
+	if err != nil {
+		t.Fatalf("the OpenAPI document does not load: %v", err)
+	}
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for p, ops := range doc.Paths {
+		for m := range ops {
+			switch m {
+			case "get", "post", "put", "patch", "delete":
+				documented[strings.ToUpper(m)+" "+p] = true
+			}
+		}
+	}
+	s := New(Deps{})
+	served := map[string]bool{}
+	err = chi.Walk(s.Router(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		route = strings.TrimSuffix(strings.ReplaceAll(route, "/*/", "/"), "/")
+		if !strings.HasPrefix(route, "/api/") {
+			return nil
+		}
+		served[method+" "+route] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing, extra []string
+	for r := range served {
+		if !documented[r] {
+			missing = append(missing, r)
+		}
+	}
+	for r := range documented {
+		if !served[r] {
+			extra = append(extra, r)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing) > 0 {
+		t.Errorf("routes served but not documented in openapi/*.yaml:\n  %s", strings.Join(missing, "\n  "))
+	}
+	if len(extra) > 0 {
+		t.Errorf("routes documented but not served:\n  %s", strings.Join(extra, "\n  "))
+	}
+	if len(served) < 8 {
+		t.Fatalf("only %d API routes found: the walk is broken", len(served))
+	}
+}

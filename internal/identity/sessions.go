@@ -1,0 +1,364 @@
+package identity
+
+import (
+	"context"
+	"math"
+	"strings"
+	"time"
+
+	"vigil/internal/audit"
+	"vigil/internal/keyring"
+	"vigil/internal/policy"
+	"vigil/internal/problem"
+	"vigil/internal/store"
+)
+
+// SignInInput is a password sign-in attempt.
+type SignInInput struct {
+	Username  string
+	Password  string
+	TOTP      string // the current code, when the user has TOTP on
+	Remote    string
+	UserAgent string
+}
+
+// Session is a signed-in browser session. ID is the cookie value; only its
+// hash is stored.
+type Session struct {
+	ID                 string
+	CSRF               string
+	ExpiresAt          time.Time
+	User               User
+	MustChangePassword bool
+}
+
+// SessionInfo is what GET /session shows.
+type SessionInfo struct {
+	User               User                `json:"user"`
+	Permissions        []policy.Permission `json:"permissions"`
+	Grants             []Grant             `json:"grants"`
+	CSRF               string              `json:"csrf"`
+	MustChangePassword bool                `json:"must_change_password"`
+	ExpiresAt          time.Time           `json:"expires_at"`
+}
+
+// lastSeenEvery throttles the sliding-idle write: a session's last_seen_at
+// moves at most once per this period.
+const lastSeenEvery = time.Minute
+
+func hashOrEmpty(id string) string {
+	if id == "" {
+		return ""
+	}
+	return keyring.HashToken(id)
+}
+
+func retryAfter(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
+
+// SignIn checks a username and password (and TOTP code) and opens a
+// session. The same answer, auth.bad_credentials, covers an unknown user
+// and a wrong password. Attempts are rate-limited per remote address and
+// per username; consecutive failures lock the account for a while.
+func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
+	now := s.now()
+	username := strings.ToLower(strings.TrimSpace(in.Username))
+	if len(username) > 64 {
+		username = username[:64] // no valid username is longer; keeps junk out of the audit log
+	}
+	if len(in.Password) > 1024 {
+		in.Password = "" // never matches: the policy caps passwords at 256 characters
+	}
+	if ok, wait := s.addrLimit.take(in.Remote, now); !ok {
+		return Session{}, problem.TooMany("auth.rate_limited", problem.P{"retry_after": retryAfter(wait)})
+	}
+	if ok, wait := s.userLimit.take(username, now); !ok {
+		return Session{}, problem.TooMany("auth.rate_limited", problem.P{"retry_after": retryAfter(wait)})
+	}
+	anon := audit.Actor{ID: "anonymous", Name: username, Remote: in.Remote}
+	failed := func(reason string) {
+		s.log.Append(ctx, audit.Entry{Actor: anon, Action: "session.signin_failed", Object: "user:" + username,
+			Outcome: audit.Denied, Details: map[string]any{"reason": reason}})
+	}
+	u, err := s.userTx(ctx, s.db, "u.username = ?", username)
+	if _, nf := problem.As(err); nf || (err == nil && u.passwordHash == "") {
+		VerifyPassword(in.Password, s.dummyHash, s.opts.Argon2)
+		failed("unknown user or no password")
+		return Session{}, problem.Unauthorized("auth.bad_credentials", nil)
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	anon.ID, anon.Name, anon.Unit = u.ID, u.Name, u.UnitName
+	if u.Status == StatusLocked {
+		failed("locked")
+		return Session{}, problem.Unauthorized("auth.locked", problem.P{"until": u.LockedUntil.Format(time.RFC3339)})
+	}
+	ok, rehash := VerifyPassword(in.Password, u.passwordHash, s.opts.Argon2)
+	if !ok {
+		return Session{}, s.signInFailure(ctx, u, anon, "wrong password", problem.Unauthorized("auth.bad_credentials", nil))
+	}
+	if u.Status == StatusDisabled {
+		failed("disabled")
+		return Session{}, problem.Unauthorized("auth.disabled", nil)
+	}
+	var step int64
+	if u.TOTPEnabled {
+		if strings.TrimSpace(in.TOTP) == "" {
+			return Session{}, problem.Unauthorized("auth.totp_required", nil)
+		}
+		var ok bool
+		step, ok = s.matchTOTP(u, in.TOTP, now)
+		if !ok {
+			return Session{}, s.signInFailure(ctx, u, anon, "wrong TOTP code", problem.Unauthorized("auth.totp_invalid", nil))
+		}
+	}
+	var sess Session
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		q := `UPDATE users SET failed_logins = 0, locked_until = 0`
+		var args []any
+		if rehash {
+			q += `, password_hash = ?`
+			args = append(args, HashPassword(in.Password, s.opts.Argon2))
+		}
+		if step > 0 {
+			// Refuse a code whose step was already used, even by a
+			// concurrent sign-in: the update only matches an older step.
+			q += `, totp_last_step = ? WHERE id = ? AND totp_last_step < ?`
+			args = append(args, step, u.ID, step)
+		} else {
+			q += ` WHERE id = ?`
+			args = append(args, u.ID)
+		}
+		res, err := tx.Exec(ctx, q, args...)
+		if err != nil {
+			return wrap("sign in", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return problem.Unauthorized("auth.totp_invalid", nil)
+		}
+		sess, err = s.openSession(ctx, tx, u, in.Remote, in.UserAgent, "password")
+		return err
+	})
+	return sess, err
+}
+
+// signInFailure counts a failed attempt against the user, locks the
+// account after LockoutAttempts in a row, and audits both with the
+// counter in one transaction. It returns the error to answer.
+func (s *Service) signInFailure(ctx context.Context, u User, who audit.Actor, reason string, answer error) error {
+	now := s.now()
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT failed_logins FROM users WHERE id = ?`+tx.ForUpdate(), u.ID).Scan(&n); err != nil {
+			return wrap("read failures", err)
+		}
+		n++
+		var until int64
+		if n >= s.opts.LockoutAttempts {
+			until = store.Micros(now.Add(s.opts.LockoutDuration))
+			n = 0
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?`, n, until, u.ID); err != nil {
+			return wrap("count failure", err)
+		}
+		if _, err := s.log.AppendTx(ctx, tx, audit.Entry{Actor: who, Action: "session.signin_failed", Object: "user:" + u.ID,
+			Outcome: audit.Denied, Details: map[string]any{"reason": reason}}); err != nil {
+			return err
+		}
+		if until != 0 {
+			t := store.Time(until)
+			if _, err := s.log.AppendTx(ctx, tx, audit.Entry{Actor: audit.System, Action: "user.lock", Object: "user:" + u.ID,
+				Details: map[string]any{"until": t, "attempts": s.opts.LockoutAttempts}}); err != nil {
+				return err
+			}
+			answer = problem.Unauthorized("auth.locked", problem.P{"until": t.Format(time.RFC3339)})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return answer
+}
+
+// openSession stores a new session for u and audits the sign-in.
+func (s *Service) openSession(ctx context.Context, tx *store.Tx, u User, remote, ua, method string) (Session, error) {
+	now := s.now()
+	sess := Session{ID: keyring.RandomToken(32), CSRF: keyring.RandomToken(16), ExpiresAt: now.Add(s.opts.SessionLifetime),
+		User: u, MustChangePassword: u.MustChangePassword}
+	if len(ua) > 200 {
+		ua = ua[:200]
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen_at, expires_at, remote, user_agent, method)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, keyring.HashToken(sess.ID), u.ID, sess.CSRF, store.Micros(now), store.Micros(now),
+		store.Micros(sess.ExpiresAt), remote, ua, method); err != nil {
+		return sess, wrap("insert session", err)
+	}
+	_, err := s.log.AppendTx(ctx, tx, audit.Entry{Actor: audit.Actor{ID: u.ID, Name: u.Name, Unit: u.UnitName, Remote: remote},
+		Action: "session.signin", Object: "user:" + u.ID, Details: map[string]any{"method": method}})
+	return sess, err
+}
+
+// SignOut ends the session whose cookie value is sessionID.
+func (s *Service) SignOut(ctx context.Context, subj *policy.Subject, sessionID string) error {
+	if sessionID == "" {
+		return nil
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, keyring.HashToken(sessionID))
+		if err != nil {
+			return wrap("sign out", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		obj := "session"
+		if subj != nil {
+			obj = "user:" + subj.UserID
+		}
+		_, err = s.log.AppendTx(ctx, tx, audit.Entry{Actor: actorOf(subj), Action: "session.signout", Object: obj})
+		return err
+	})
+}
+
+// AuthenticateRequest resolves a session id (from the cookie) or a bearer API
+// token to the subject, and returns the session's CSRF token ("" for
+// tokens). A bearer token, when present, is the only credential considered:
+// a cookie beside it is ignored, so that the CSRF exemption of tokens
+// cannot be borrowed by a cookie.
+func (s *Service) AuthenticateRequest(ctx context.Context, sessionID, bearer, remote string) (*policy.Subject, string, error) {
+	if bearer != "" {
+		subj, err := s.authenticateToken(ctx, bearer)
+		if subj != nil {
+			subj.Remote = remote
+		}
+		return subj, "", err
+	}
+	if sessionID == "" {
+		return nil, "", problem.Unauthorized("auth.required", nil)
+	}
+	now := s.now()
+	h := keyring.HashToken(sessionID)
+	var userID, csrf string
+	var lastSeen, expires int64
+	err := s.db.QueryRow(ctx, `SELECT user_id, csrf, last_seen_at, expires_at FROM sessions WHERE id_hash = ?`, h).
+		Scan(&userID, &csrf, &lastSeen, &expires)
+	if noRows(err) {
+		return nil, "", problem.Unauthorized("auth.session_expired", nil)
+	}
+	if err != nil {
+		return nil, "", wrap("read session", err)
+	}
+	nowUS := store.Micros(now)
+	if nowUS >= expires || now.Sub(store.Time(lastSeen)) >= s.opts.SessionIdle {
+		if _, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, h); err != nil {
+			return nil, "", wrap("expire session", err)
+		}
+		return nil, "", problem.Unauthorized("auth.session_expired", nil)
+	}
+	subj, mustChange, err := s.subject(ctx, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	if mustChange {
+		// A password set by an administrator is a credential someone else
+		// knows: until its holder replaces it, the session carries no
+		// permission — it can only change the password (POST /me/password).
+		subj.Grants = []policy.Grant{}
+	}
+	if now.Sub(store.Time(lastSeen)) >= lastSeenEvery {
+		if _, err := s.db.Exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, nowUS, h); err != nil {
+			return nil, "", wrap("touch session", err)
+		}
+	}
+	subj.Remote = remote
+	return subj, csrf, nil
+}
+
+// Subject builds the policy subject of an active user: the user, its unit
+// and its grants with their scope paths.
+func (s *Service) Subject(ctx context.Context, userID string) (*policy.Subject, error) {
+	subj, _, err := s.subject(ctx, userID)
+	return subj, err
+}
+
+// subject builds the subject and reports whether the user must change
+// their password first.
+func (s *Service) subject(ctx context.Context, userID string) (*policy.Subject, bool, error) {
+	var subj *policy.Subject
+	var mustChange bool
+	err := func(tx reader) error {
+		u, err := s.userTx(ctx, tx, "u.id = ?", userID)
+		if err != nil {
+			return err
+		}
+		mustChange = u.MustChangePassword
+		if u.Status == StatusDisabled {
+			return problem.Unauthorized("auth.disabled", nil)
+		}
+		var kind string
+		if err := tx.QueryRow(ctx, `SELECT kind FROM units WHERE id = ?`, u.UnitID).Scan(&kind); err != nil {
+			return wrap("read unit", err)
+		}
+		gs, err := s.grantsTx(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		subj = &policy.Subject{UserID: u.ID, Username: u.Username, Name: u.Name, UnitID: u.UnitID, UnitName: u.UnitName,
+			UnitKind: kind, StandingPurpose: u.StandingPurpose, Grants: []policy.Grant{}}
+		for _, g := range gs {
+			subj.Grants = append(subj.Grants, policy.Grant{Role: g.RoleName, Permissions: g.Permissions, ScopeUnitID: g.ScopeUnitID, ScopePath: g.ScopePath})
+		}
+		return nil
+	}(s.db)
+	if pe, ok := problem.As(err); ok && pe.Status == 404 {
+		return nil, false, problem.Unauthorized("auth.session_expired", nil)
+	}
+	return subj, mustChange, err
+}
+
+// SessionInfo describes the session with cookie value sessionID, for GET
+// /session.
+func (s *Service) SessionInfo(ctx context.Context, subj *policy.Subject, sessionID string) (SessionInfo, error) {
+	var info SessionInfo
+	if subj == nil {
+		return info, problem.Unauthorized("auth.required", nil)
+	}
+	err := func(tx reader) error {
+		u, err := s.userTx(ctx, tx, "u.id = ?", subj.UserID)
+		if err != nil {
+			return err
+		}
+		info.User, info.MustChangePassword = u, u.MustChangePassword
+		if info.Grants, err = s.grantsTx(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		if sessionID != "" && subj.TokenID == "" {
+			var exp int64
+			if err := tx.QueryRow(ctx, `SELECT csrf, expires_at FROM sessions WHERE id_hash = ?`, keyring.HashToken(sessionID)).
+				Scan(&info.CSRF, &exp); err != nil && !noRows(err) {
+				return wrap("read session", err)
+			}
+			info.ExpiresAt = store.Time(exp)
+		}
+		return nil
+	}(s.db)
+	info.Permissions = subj.Permissions()
+	if info.Permissions == nil {
+		info.Permissions = []policy.Permission{}
+	}
+	return info, err
+}
+
+// PruneSessions deletes sessions past their absolute lifetime or idle
+// timeout (expired sessions are otherwise deleted only when presented).
+// Run it periodically; it returns how many it removed.
+func (s *Service) PruneSessions(ctx context.Context) (int64, error) {
+	now := s.now()
+	res, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?`,
+		store.Micros(now), store.Micros(now.Add(-s.opts.SessionIdle)))
+	if err != nil {
+		return 0, wrap("prune sessions", err)
+	}
+	return res.RowsAffected()
+}
