@@ -25,6 +25,7 @@ import (
 	"vigil/internal/keyring"
 	"vigil/internal/policy"
 	"vigil/internal/profile"
+	"vigil/internal/registry"
 	"vigil/internal/store"
 	"vigil/web"
 )
@@ -51,6 +52,7 @@ type App struct {
 	Profile  *profile.Profile
 	Identity *identity.Service
 	Gate     *policy.Gate
+	Registry *registry.Service
 	log      *slog.Logger
 
 	bg     context.Context
@@ -175,6 +177,7 @@ func (a *App) open(ctx context.Context) error {
 	a.Audit = audit.New(a.DB, kr)
 	a.Identity = identity.New(a.DB, a.Audit, kr, identityOptions(cfg))
 	a.Gate = policy.NewGate(a.DB, a.Audit, a.Profile)
+	a.Registry = registry.New(a.DB, a.Audit, a.Profile, a.Keyring, registry.DirStore{Dir: filepath.Join(cfg.Data, "attachments")})
 	return nil
 }
 
@@ -188,7 +191,7 @@ func DSN(cfg config.Config) string {
 
 func (a *App) serve() error {
 	handler := httpapi.New(httpapi.Deps{
-		DB: a.DB, Audit: a.Audit, Identity: a.Identity, Gate: a.Gate, Profile: a.Profile, Keyring: a.Keyring,
+		DB: a.DB, Audit: a.Audit, Identity: a.Identity, Gate: a.Gate, Registry: a.Registry, Profile: a.Profile, Keyring: a.Keyring,
 		Log: a.log, Console: web.Handler(), TLS: a.tlsEnabled(), Version: Version, Ready: a.ready.Load,
 	})
 	ln, err := net.Listen("tcp", a.cfg.Listen)

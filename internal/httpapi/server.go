@@ -24,6 +24,7 @@ import (
 	"vigil/internal/keyring"
 	"vigil/internal/policy"
 	"vigil/internal/profile"
+	"vigil/internal/registry"
 	"vigil/internal/store"
 )
 
@@ -33,6 +34,7 @@ type Deps struct {
 	Audit    *audit.Log
 	Identity *identity.Service
 	Gate     *policy.Gate
+	Registry *registry.Service
 	Profile  *profile.Profile
 	Keyring  *keyring.Keyring
 	Log      *slog.Logger
@@ -78,6 +80,7 @@ func New(d Deps) *Server {
 			s.auditRoutes(r)
 			s.accessRoutes(r)
 			s.profileRoutes(r)
+			s.registryRoutes(r, d.Registry)
 		})
 	})
 	s.router = r
