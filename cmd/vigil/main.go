@@ -27,6 +27,7 @@ Commands:
                              manage accounts from the command line
   audit verify               recompute the audit chain; exit 1 naming the first bad entry
   profile list|show NAME     the jurisdiction profiles and their cited values
+  sim                        simulated RTSP cameras: rtsp://127.0.0.1:8554/cam1…camN
   version                    print the version
   help                       this text
 

@@ -1,0 +1,195 @@
+package rtsp_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"vigil/internal/media"
+	"vigil/internal/media/codec"
+	"vigil/internal/media/rtsp"
+	"vigil/internal/testutil"
+)
+
+// startGStreamer runs GStreamer's RTSP server (testdata/gst_rtsp_server.py)
+// serving the simulator's clips at /h264 and /h265.
+func startGStreamer(t *testing.T) string {
+	t.Helper()
+	py := testutil.Tool(t, "/usr/bin/python3") // Debian's: the gi bindings live there
+	if out, err := exec.Command(py, "-c", "import gi; gi.require_version('GstRtspServer', '1.0')").CombinedOutput(); err != nil {
+		t.Fatalf("GStreamer RTSP server bindings missing (apt-get install gir1.2-gst-rtsp-server-1.0 python3-gi): %v\n%s", err, out)
+	}
+	clips, _ := filepath.Abs(filepath.Join("..", "..", "sim", "clips"))
+	port := strconv.Itoa(freePort(t))
+	cmd := exec.Command(py, filepath.Join("testdata", "gst_rtsp_server.py"), port,
+		"h264="+filepath.Join(clips, "clip.h264"), "h265="+filepath.Join(clips, "clip.h265"))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.TrimSpace(sc.Text()) == "READY" {
+				ready <- true
+			}
+		}
+		ready <- false
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatal("GStreamer RTSP server exited before READY")
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("GStreamer RTSP server not ready in 15 s")
+	}
+	return "127.0.0.1:" + port
+}
+
+// Our client pulls H.264 and H.265 from GStreamer's RTSP server over TCP
+// and UDP: every frame arrives, byte-identical to the source clip, and the
+// fMP4 it makes is clean. // MED-1
+func TestPullFromGStreamer(t *testing.T) {
+	t.Parallel()
+	addr := startGStreamer(t)
+	cases := []struct {
+		mount, file, probe string
+		v                  codec.Video
+		kind               rtsp.TransportKind
+	}{
+		{"h264", "clip.h264", "h264", codec.H264, rtsp.TransportTCP},
+		{"h264", "clip.h264", "h264", codec.H264, rtsp.TransportUDP},
+		{"h265", "clip.h265", "hevc", codec.H265, rtsp.TransportTCP},
+		{"h265", "clip.h265", "hevc", codec.H265, rtsp.TransportUDP},
+	}
+	for _, c := range cases {
+		t.Run(c.mount+"-"+c.kind.String(), func(t *testing.T) {
+			t.Parallel()
+			r := pull(t, "rtsp://"+addr+"/"+c.mount, rtsp.ClientOptions{Transport: c.kind}, 3*time.Second)
+			_, vu := r.video(t)
+			checkContiguous(t, vu, 40)
+			checkIdentical(t, vu, clipAUs(t, c.file, c.v), c.v)
+			path, n := r.writeMP4(t)
+			checkVideo(t, probeFile(t, path), c.probe, n)
+		})
+	}
+}
+
+// Our client pulls from VLC's RTSP server, which only speaks UDP. // MED-1
+func TestPullFromVLC(t *testing.T) {
+	t.Parallel()
+	cvlc := testutil.Tool(t, "cvlc")
+	setpriv := testutil.Tool(t, "setpriv")
+	dir := t.TempDir()
+	// VLC runs as nobody: the clip and its directories must be readable.
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		os.Chmod(d, 0o755)
+	}
+	clip := filepath.Join(dir, "clip.mp4")
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	// 10 s (the clip five times), so that VLC's own loop, which does not
+	// join the clip seamlessly, stays out of the few seconds pulled.
+	once := filepath.Join(dir, "once.mp4")
+	runFFmpeg(t, ctx, "-v", "error", "-r", "25", "-i", filepath.Join("..", "..", "sim", "clips", "clip.h264"), "-c", "copy", once)
+	runFFmpeg(t, ctx, "-v", "error", "-stream_loop", "4", "-i", once, "-c", "copy", clip)
+	os.Chmod(clip, 0o644)
+	port := strconv.Itoa(freePort(t))
+	cmd := exec.Command(setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", cvlc, "-q", clip,
+		"--sout", "#gather:rtp{sdp=rtsp://127.0.0.1:"+port+"/cam}", "--sout-keep", "--loop")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := "rtsp://127.0.0.1:" + port + "/cam"
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s, err := rtsp.Pull(ctx, url, rtsp.ClientOptions{Transport: rtsp.TransportUDP, Timeout: 2 * time.Second})
+		if err == nil {
+			s.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("VLC never served %s: %v", url, err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	r := pull(t, url, rtsp.ClientOptions{}, 3*time.Second) // auto: UDP works, no fallback
+	if r.kind != rtsp.TransportUDP || r.stats.Fallbacks != 0 {
+		t.Fatalf("transport %s with %d fallbacks, want udp", r.kind, r.stats.Fallbacks)
+	}
+	_, vu := r.video(t)
+	checkMonotonic(t, vu, 40) // VLC's timestamps jitter by a few ms
+	checkIdentical(t, vu, clipAUs(t, "clip.h264", codec.H264), codec.H264)
+	path, n := r.writeMP4(t)
+	checkVideo(t, probeFile(t, path), "h264", n)
+
+	// TCP is refused with 461: a typed error.
+	if _, err := rtsp.Pull(ctx, url, rtsp.ClientOptions{Transport: rtsp.TransportTCP}); err == nil {
+		t.Fatal("VLC accepted TCP interleaving")
+	}
+}
+
+// GStreamer's rtspsrc pulls from our server over TCP and UDP, H.264 and
+// H.265; the MP4 it muxes is clean. // MED-1
+func TestGStreamerPullsFromServer(t *testing.T) {
+	t.Parallel()
+	gst := testutil.Tool(t, "gst-launch-1.0")
+	hub := media.NewHub()
+	publishSim(t, hub, "h264", media.H264, "")
+	publishSim(t, hub, "h265", media.H265, "")
+	addr := startServer(t, &rtsp.Server{Hub: hub})
+	paced := startServer(t, &rtsp.Server{Hub: hub, NoGOPCache: true})
+	cases := []struct{ mount, proto, probe, addr, mode string }{
+		// buffer-mode=none: timestamps from RTP alone, not skewed by the
+		// arrival of the GOP-cache burst at PLAY.
+		{"h264", "tcp", "h264", addr, "none"},
+		{"h265", "udp", "hevc", addr, "none"},
+		// The default jitterbuffer mode (auto) against a server without the burst.
+		{"h264", "udp", "h264", paced, "auto"},
+	}
+	for _, c := range cases {
+		t.Run(c.mount+"-"+c.proto+"-"+c.mode, func(t *testing.T) {
+			t.Parallel()
+			out := filepath.Join(t.TempDir(), "g.mp4")
+			cmd := exec.Command(gst, "-q", "-e", "rtspsrc", "location=rtsp://"+c.addr+"/"+c.mount, "protocols="+c.proto,
+				"buffer-mode="+c.mode, "!", "rtp"+c.mount+"depay", "!", c.mount+"parse", "!", "mp4mux", "!", "filesink", "location="+out)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(3 * time.Second)
+			cmd.Process.Signal(os.Interrupt) // -e: finish the MP4 on EOS
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("gst-launch: %v\n%s", err, stderr.String())
+				}
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("gst-launch did not finish")
+			}
+			p := probeFile(t, out)
+			checkVideo(t, p, c.probe, -1)
+			if n, _ := strconv.Atoi(p["video"].NbReadFrames); n < 40 {
+				t.Fatalf("%d frames in 3 s", n)
+			}
+		})
+	}
+}
