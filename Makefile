@@ -10,9 +10,11 @@ WEB_SRC := $(shell find web/src web/public web/scripts web/index.html web/packag
 
 .PHONY: run test build deps deps-run web vet fuzz bench clean
 
-## run: install what is missing, build, and serve Vigil at 127.0.0.1:8080 with simulated cameras.
+DEMO ?= 4
+
+## run: install what is missing, build, and serve Vigil at 127.0.0.1:8080 with DEMO simulated cameras recorded.
 run: deps-run build
-	./bin/vigil serve $(ARGS)
+	./bin/vigil serve --demo $(DEMO) $(ARGS)
 
 ## test: install the test peers (PostgreSQL, ffmpeg, VLC, GStreamer, Chromium), then vet, test on SQLite and PostgreSQL, and fuzz briefly.
 test: deps build

@@ -22,6 +22,8 @@ var serverFlags = []configFlag{
 	{name: "profile-file", key: "profile_file", help: "a deployment's own profile (YAML)"},
 	{name: "crypto", key: "crypto", help: "crypto suite: standard or sm (SM2/SM3/SM4)"},
 	{name: "log-level", key: "log_level", help: "debug, info, warn or error"},
+	{name: "demo", key: "demo", help: "start and record N simulated cameras (no hardware needed)"},
+	{name: "recording-dirs", key: "recording.dirs", help: "comma-separated recording directories (default DATA/recordings)"},
 	{name: "tls-cert", key: "tls.cert", help: "TLS certificate file"},
 	{name: "tls-key", key: "tls.key", help: "TLS key file"},
 	{name: "tls-self-signed", key: "tls.self_signed", help: "make and keep a self-signed certificate in the data directory", boolean: true},

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,9 +24,14 @@ import (
 	"vigil/internal/httpapi"
 	"vigil/internal/identity"
 	"vigil/internal/keyring"
+	"vigil/internal/media"
+	"vigil/internal/playback"
 	"vigil/internal/policy"
 	"vigil/internal/profile"
+	"vigil/internal/record"
 	"vigil/internal/registry"
+	"vigil/internal/retention"
+	"vigil/internal/storage"
 	"vigil/internal/store"
 	"vigil/web"
 )
@@ -45,15 +51,21 @@ type Options struct {
 
 // App is a running Vigil.
 type App struct {
-	cfg      config.Config
-	DB       *store.DB
-	Keyring  *keyring.Keyring
-	Audit    *audit.Log
-	Profile  *profile.Profile
-	Identity *identity.Service
-	Gate     *policy.Gate
-	Registry *registry.Service
-	log      *slog.Logger
+	cfg       config.Config
+	DB        *store.DB
+	Keyring   *keyring.Keyring
+	Audit     *audit.Log
+	Profile   *profile.Profile
+	Identity  *identity.Service
+	Gate      *policy.Gate
+	Registry  *registry.Service
+	Hub       *media.Hub // every camera's live stream, one source each
+	Storage   storage.Store
+	Index     *record.Index
+	Recorder  *record.Recorder
+	Retention *retention.Engine
+	Playback  *playback.Service
+	log       *slog.Logger
 
 	bg     context.Context
 	stopBG context.CancelFunc
@@ -63,6 +75,7 @@ type App struct {
 	scheme string
 	ready  atomic.Bool
 	served chan error
+	bgDone sync.WaitGroup
 }
 
 // Start brings Vigil up and serves until Close.
@@ -115,7 +128,12 @@ func Start(ctx context.Context, o Options) (*App, error) {
 	}
 	a.ready.Store(true)
 	a.bg, a.stopBG = context.WithCancel(context.Background())
-	go a.pruneAudit()
+	a.bgDone.Add(1)
+	go func() { defer a.bgDone.Done(); a.pruneAudit() }()
+	if err := a.startRecording(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	log.Info("vigil serving", "url", a.URL(), "profile", a.Profile.Name, "database", a.DB.Dialect.String(), "crypto", string(a.Keyring.Suite()))
 	return a, nil
 }
@@ -178,6 +196,15 @@ func (a *App) open(ctx context.Context) error {
 	a.Identity = identity.New(a.DB, a.Audit, kr, identityOptions(cfg))
 	a.Gate = policy.NewGate(a.DB, a.Audit, a.Profile)
 	a.Registry = registry.New(a.DB, a.Audit, a.Profile, a.Keyring, registry.DirStore{Dir: filepath.Join(cfg.Data, "attachments")})
+	a.Storage, err = storage.NewLocal(cfg.RecordingDirs(), int64(cfg.Recording.ReserveMB)<<20)
+	if err != nil {
+		return &config.Error{Key: "recording.dirs", Msg: err.Error()}
+	}
+	a.Hub = media.NewHub()
+	a.Index = record.NewIndex(a.DB, kr)
+	a.Recorder = record.New(a.Hub, a.Storage, a.Index, a.Audit, record.Options{SegmentLength: cfg.Recording.SegmentLength, Log: a.log})
+	a.Retention = retention.New(a.Index, a.Storage, a.Audit, a.Profile)
+	a.Playback = playback.NewService(a.Index, a.Storage, a.Gate)
 	return nil
 }
 
@@ -191,7 +218,8 @@ func DSN(cfg config.Config) string {
 
 func (a *App) serve() error {
 	handler := httpapi.New(httpapi.Deps{
-		DB: a.DB, Audit: a.Audit, Identity: a.Identity, Gate: a.Gate, Registry: a.Registry, Profile: a.Profile, Keyring: a.Keyring,
+		DB: a.DB, Audit: a.Audit, Identity: a.Identity, Gate: a.Gate, Registry: a.Registry,
+		Recordings: httpapi.RecordingDeps{Playback: a.Playback, Retention: a.Retention}, Profile: a.Profile, Keyring: a.Keyring,
 		Log: a.log, Console: web.Handler(), TLS: a.tlsEnabled(), Version: Version, Ready: a.ready.Load,
 	})
 	ln, err := net.Listen("tcp", a.cfg.Listen)
@@ -240,6 +268,7 @@ func (a *App) Wait() error { return <-a.served }
 func (a *App) Close() error {
 	if a.stopBG != nil {
 		a.stopBG()
+		a.bgDone.Wait()
 	}
 	if a.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -24,17 +25,19 @@ import (
 // Config is the whole configuration. The yaml tag is the key in the file;
 // the env tag the environment variable.
 type Config struct {
-	Data        string   `yaml:"data" env:"VIGIL_DATA"`         // data directory (database, keys, recordings)
-	Listen      string   `yaml:"listen" env:"VIGIL_LISTEN"`     // HTTP(S) address
-	Database    string   `yaml:"database" env:"VIGIL_DATABASE"` // DSN: postgres://… or an SQLite path; default DATA/vigil.db
-	Profile     string   `yaml:"profile" env:"VIGIL_PROFILE"`   // jurisdiction profile name
-	ProfileFile string   `yaml:"profile_file" env:"VIGIL_PROFILE_FILE"`
-	Crypto      string   `yaml:"crypto" env:"VIGIL_CRYPTO"` // "standard" or "sm"
-	LogLevel    string   `yaml:"log_level" env:"VIGIL_LOG_LEVEL"`
-	TLS         TLS      `yaml:"tls"`
-	Session     Session  `yaml:"session"`
-	Password    Password `yaml:"password"`
-	OIDC        OIDC     `yaml:"oidc"`
+	Data        string    `yaml:"data" env:"VIGIL_DATA"`         // data directory (database, keys, recordings)
+	Listen      string    `yaml:"listen" env:"VIGIL_LISTEN"`     // HTTP(S) address
+	Database    string    `yaml:"database" env:"VIGIL_DATABASE"` // DSN: postgres://… or an SQLite path; default DATA/vigil.db
+	Profile     string    `yaml:"profile" env:"VIGIL_PROFILE"`   // jurisdiction profile name
+	ProfileFile string    `yaml:"profile_file" env:"VIGIL_PROFILE_FILE"`
+	Crypto      string    `yaml:"crypto" env:"VIGIL_CRYPTO"` // "standard" or "sm"
+	LogLevel    string    `yaml:"log_level" env:"VIGIL_LOG_LEVEL"`
+	Demo        int       `yaml:"demo" env:"VIGIL_DEMO"` // simulated cameras started and recorded in the process
+	TLS         TLS       `yaml:"tls"`
+	Recording   Recording `yaml:"recording"`
+	Session     Session   `yaml:"session"`
+	Password    Password  `yaml:"password"`
+	OIDC        OIDC      `yaml:"oidc"`
 }
 
 // TLS configures HTTPS.
@@ -42,6 +45,27 @@ type TLS struct {
 	Cert       string `yaml:"cert" env:"VIGIL_TLS_CERT"`
 	Key        string `yaml:"key" env:"VIGIL_TLS_KEY"`
 	SelfSigned bool   `yaml:"self_signed" env:"VIGIL_TLS_SELF_SIGNED"`
+}
+
+// Recording configures where and how footage is recorded.
+type Recording struct {
+	Dirs          string        `yaml:"dirs" env:"VIGIL_RECORDING_DIRS"` // comma-separated directories; default DATA/recordings
+	SegmentLength time.Duration `yaml:"segment_length" env:"VIGIL_RECORDING_SEGMENT_LENGTH"`
+	ReserveMB     int           `yaml:"reserve_mb" env:"VIGIL_RECORDING_RESERVE_MB"` // free space kept on each directory
+}
+
+// RecordingDirs returns the recording directories.
+func (c *Config) RecordingDirs() []string {
+	if strings.TrimSpace(c.Recording.Dirs) == "" {
+		return []string{filepath.Join(c.Data, "recordings")}
+	}
+	var out []string
+	for _, d := range strings.Split(c.Recording.Dirs, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Session configures sign-in sessions.
@@ -70,14 +94,15 @@ type OIDC struct {
 // Default returns the configuration Vigil runs with when nothing is set.
 func Default() Config {
 	return Config{
-		Data:     "./data",
-		Listen:   "127.0.0.1:8080",
-		Profile:  profile.Default(),
-		Crypto:   "standard",
-		LogLevel: "info",
-		Session:  Session{IdleTimeout: 30 * time.Minute, Lifetime: 12 * time.Hour},
-		Password: Password{MinLength: 10, LockoutAttempts: 5, LockoutDuration: 15 * time.Minute},
-		OIDC:     OIDC{UsernameClaim: "preferred_username"},
+		Data:      "./data",
+		Listen:    "127.0.0.1:8080",
+		Profile:   profile.Default(),
+		Crypto:    "standard",
+		LogLevel:  "info",
+		Session:   Session{IdleTimeout: 30 * time.Minute, Lifetime: 12 * time.Hour},
+		Password:  Password{MinLength: 10, LockoutAttempts: 5, LockoutDuration: 15 * time.Minute},
+		OIDC:      OIDC{UsernameClaim: "preferred_username"},
+		Recording: Recording{SegmentLength: 5 * time.Minute, ReserveMB: 1024},
 	}
 }
 
@@ -272,6 +297,15 @@ func (c *Config) Validate() error {
 				return bad(f.key, "%v", err)
 			}
 		}
+	}
+	if c.Demo < 0 || c.Demo > 64 {
+		return bad("demo", "must be from 0 to 64 simulated cameras")
+	}
+	if c.Recording.SegmentLength < 2*time.Second || c.Recording.SegmentLength > time.Hour {
+		return bad("recording.segment_length", "must be from 2s to 1h")
+	}
+	if c.Recording.ReserveMB < 0 {
+		return bad("recording.reserve_mb", "must not be negative")
 	}
 	if c.Session.IdleTimeout < time.Minute {
 		return bad("session.idle_timeout", "must be at least 1m")

@@ -30,18 +30,19 @@ import (
 
 // Deps are what the handlers call.
 type Deps struct {
-	DB       *store.DB
-	Audit    *audit.Log
-	Identity *identity.Service
-	Gate     *policy.Gate
-	Registry *registry.Service
-	Profile  *profile.Profile
-	Keyring  *keyring.Keyring
-	Log      *slog.Logger
-	Console  http.Handler // the embedded web console, served at /
-	TLS      bool         // cookies are Secure when true
-	Version  string
-	Ready    func() bool // /healthz answers 200 once this is true
+	DB         *store.DB
+	Audit      *audit.Log
+	Identity   *identity.Service
+	Gate       *policy.Gate
+	Registry   *registry.Service
+	Recordings RecordingDeps
+	Profile    *profile.Profile
+	Keyring    *keyring.Keyring
+	Log        *slog.Logger
+	Console    http.Handler // the embedded web console, served at /
+	TLS        bool         // cookies are Secure when true
+	Version    string
+	Ready      func() bool // /healthz answers 200 once this is true
 }
 
 // Server is the HTTP handler.
@@ -81,6 +82,7 @@ func New(d Deps) *Server {
 			s.accessRoutes(r)
 			s.profileRoutes(r)
 			s.registryRoutes(r, d.Registry)
+			s.recordingRoutes(r, d.Recordings)
 		})
 	})
 	s.router = r

@@ -1,0 +1,70 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"vigil/internal/media/rtsp"
+	"vigil/internal/policy"
+	"vigil/internal/record"
+	"vigil/internal/registry"
+)
+
+// startRecording runs the recorder for the registry's cameras, the
+// retention engine, and the demo cameras if asked (`--demo N`). Everything
+// stops when the App closes.
+func (a *App) startRecording(ctx context.Context) error {
+	a.bgDone.Add(2)
+	go func() {
+		defer a.bgDone.Done()
+		a.Recorder.RunCameras(a.bg, a.DB, a.Registry.SourceURL, rtsp.ClientOptions{}, 30*time.Second)
+	}()
+	go func() {
+		defer a.bgDone.Done()
+		a.Retention.Loop(a.bg, 10*time.Minute)
+	}()
+	if a.cfg.Demo == 0 {
+		return nil
+	}
+	ids, wait, err := record.StartDemo(a.bg, a.Hub, a.Recorder, a.cfg.Demo, a.registerDemoCamera)
+	if err != nil {
+		return fmt.Errorf("demo cameras: %w", err)
+	}
+	a.bgDone.Add(1)
+	go func() { defer a.bgDone.Done(); wait() }()
+	a.log.Info("demo cameras recording", "cameras", len(ids))
+	return nil
+}
+
+// registerDemoCamera gives the i-th demo camera a registry file in the root
+// unit (once; a restart finds it by its code), so that the gate knows its
+// unit like any other camera's.
+func (a *App) registerDemoCamera(ctx context.Context, i int, name string) (string, error) {
+	code := fmt.Sprintf("11010100001320%06d", i)
+	var id string
+	err := a.DB.QueryRow(ctx, `SELECT id FROM cameras WHERE code = ?`, code).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	var rootID, rootPath string
+	if err := a.DB.QueryRow(ctx, `SELECT id, path FROM units WHERE parent_id IS NULL ORDER BY created_at LIMIT 1`).Scan(&rootID, &rootPath); err != nil {
+		return "", fmt.Errorf("find the root unit: %w", err)
+	}
+	system := &policy.Subject{UserID: "system", Username: "system", Name: "system", UnitID: rootID,
+		Grants: []policy.Grant{{Role: "system", Permissions: policy.AllPermissions, ScopeUnitID: rootID, ScopePath: rootPath}}}
+	enabled := true
+	cam, err := a.Registry.Register(ctx, system, registry.CameraInput{Enabled: &enabled, CameraFile: registry.CameraFile{
+		Code: code, UnitID: rootID, Name: fmt.Sprintf("%s (vigil sim)", name), Vendor: "Vigil", Model: "simulator",
+		Type: "fixed", RecordingMode: "continuous", Division: "110101",
+	}})
+	if err != nil {
+		return "", err
+	}
+	return cam.ID, nil
+}

@@ -1,0 +1,260 @@
+package record
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"strconv"
+	"time"
+
+	"vigil/internal/keyring"
+	"vigil/internal/store"
+)
+
+// ChainGenesis is the prev_hash of a camera's first segment.
+const ChainGenesis = "genesis"
+
+// Segment is one closed recording segment as indexed (RET-4).
+type Segment struct {
+	CameraID  string    `json:"camera_id"`
+	Seq       int64     `json:"seq"`
+	StreamID  string    `json:"stream_id"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Bytes     int64     `json:"bytes"`
+	Codec     string    `json:"codec"`
+	Width     int       `json:"width"`
+	Height    int       `json:"height"`
+	Key       string    `json:"-"` // storage key; not shown to clients
+	Hash      string    `json:"hash"`
+	PrevHash  string    `json:"prev_hash"`
+	ChainHash string    `json:"chain_hash"`
+	CreatedAt time.Time `json:"created_at"`
+	DeletedAt time.Time `json:"deleted_at,omitzero"` // set by the retention engine
+}
+
+// Duration is the segment's span.
+func (s *Segment) Duration() time.Duration { return s.End.Sub(s.Start) }
+
+// Index is the segment index: the segments table and its per-camera hash
+// chain.
+type Index struct {
+	db    *store.DB
+	suite keyring.Suite
+	now   func() time.Time
+}
+
+// NewIndex returns the index over db, hashing with kr's suite (SHA-256
+// when kr is nil).
+func NewIndex(db *store.DB, kr *keyring.Keyring) *Index {
+	suite := keyring.Standard
+	if kr != nil {
+		suite = kr.Suite()
+	}
+	return NewIndexSuite(db, suite)
+}
+
+// NewIndexSuite returns the index over db hashing with suite: for tools
+// that verify without the keys (vigil recordings verify).
+func NewIndexSuite(db *store.DB, suite keyring.Suite) *Index {
+	return &Index{db: db, suite: suite, now: time.Now}
+}
+
+// DB returns the index's database.
+func (x *Index) DB() *store.DB { return x.db }
+
+// NewHash returns the hash the index uses (SHA-256, or SM3 under crypto: sm).
+func (x *Index) NewHash() hash.Hash { return keyring.NewHash(x.suite) }
+
+// chainHash is the hash of a row: its fields and the previous row's hash.
+// The deletion mark is not covered: the retention engine sets it, and
+// audits each deletion.
+func (x *Index) chainHash(s *Segment) string {
+	h := x.NewHash()
+	for _, f := range []string{s.PrevHash, s.CameraID, strconv.FormatInt(s.Seq, 10), s.StreamID,
+		strconv.FormatInt(store.Micros(s.Start), 10), strconv.FormatInt(store.Micros(s.End), 10),
+		strconv.FormatInt(s.Bytes, 10), s.Codec, strconv.Itoa(s.Width), strconv.Itoa(s.Height), s.Key, s.Hash} {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+const segmentCols = `camera_id, seq, stream_id, start_us, end_us, bytes, codec, width, height, storage_key, hash, prev_hash, chain_hash, created_at, deleted_at`
+
+func scanSegment(r interface{ Scan(...any) error }) (Segment, error) {
+	var s Segment
+	var start, end, created, deleted int64
+	err := r.Scan(&s.CameraID, &s.Seq, &s.StreamID, &start, &end, &s.Bytes, &s.Codec, &s.Width, &s.Height,
+		&s.Key, &s.Hash, &s.PrevHash, &s.ChainHash, &created, &deleted)
+	s.Start, s.End, s.CreatedAt, s.DeletedAt = store.Time(start), store.Time(end), store.Time(created), store.Time(deleted)
+	return s, err
+}
+
+// Append indexes a closed segment: s.Seq must follow the camera's last
+// row. It fills PrevHash, ChainHash and CreatedAt.
+func (x *Index) Append(ctx context.Context, s *Segment) error {
+	return x.db.InTx(ctx, func(tx *store.Tx) error {
+		prev := ChainGenesis
+		last := int64(0)
+		row := tx.QueryRow(ctx, `SELECT seq, chain_hash FROM segments WHERE camera_id = ? ORDER BY seq DESC LIMIT 1`+tx.ForUpdate(), s.CameraID)
+		if err := row.Scan(&last, &prev); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("index segment %s/%d: %w", s.CameraID, s.Seq, err)
+		}
+		if s.Seq != last+1 {
+			return fmt.Errorf("index segment %s/%d: the camera's last segment is %d", s.CameraID, s.Seq, last)
+		}
+		s.PrevHash = prev
+		s.CreatedAt = x.now().UTC().Truncate(time.Microsecond)
+		s.ChainHash = x.chainHash(s)
+		_, err := tx.Exec(ctx, `INSERT INTO segments (`+segmentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+			s.CameraID, s.Seq, s.StreamID, store.Micros(s.Start), store.Micros(s.End), s.Bytes, s.Codec, s.Width, s.Height,
+			s.Key, s.Hash, s.PrevHash, s.ChainHash, store.Micros(s.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("index segment %s/%d: %w", s.CameraID, s.Seq, err)
+		}
+		return nil
+	})
+}
+
+// Last returns the camera's last indexed segment (deleted or not); ok is
+// false when it has none.
+func (x *Index) Last(ctx context.Context, camera string) (Segment, bool, error) {
+	s, err := scanSegment(x.db.QueryRow(ctx, `SELECT `+segmentCols+` FROM segments WHERE camera_id = ? ORDER BY seq DESC LIMIT 1`, camera))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Segment{}, false, nil
+	}
+	if err != nil {
+		return Segment{}, false, fmt.Errorf("last segment of %s: %w", camera, err)
+	}
+	return s, true, nil
+}
+
+// List returns the camera's kept (not deleted) segments overlapping
+// [from, to), in time order. It is one range scan of the (camera_id,
+// start_us) index: a segment is at most MaxSegmentLength long, so only
+// rows starting after from − MaxSegmentLength can overlap.
+func (x *Index) List(ctx context.Context, camera string, from, to time.Time) ([]Segment, error) {
+	rows, err := x.db.Query(ctx, `SELECT `+segmentCols+` FROM segments
+		WHERE camera_id = ? AND start_us >= ? AND start_us < ? AND end_us > ? AND deleted_at = 0 ORDER BY start_us`,
+		camera, store.Micros(from.Add(-MaxSegmentLength)), store.Micros(to), store.Micros(from))
+	if err != nil {
+		return nil, fmt.Errorf("list segments of %s: %w", camera, err)
+	}
+	defer rows.Close()
+	var out []Segment
+	for rows.Next() {
+		s, err := scanSegment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list segments of %s: %w", camera, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Chain returns every row of the camera's chain, deleted ones included, in
+// sequence order.
+func (x *Index) Chain(ctx context.Context, camera string) ([]Segment, error) {
+	rows, err := x.db.Query(ctx, `SELECT `+segmentCols+` FROM segments WHERE camera_id = ? ORDER BY seq`, camera)
+	if err != nil {
+		return nil, fmt.Errorf("chain of %s: %w", camera, err)
+	}
+	defer rows.Close()
+	var out []Segment
+	for rows.Next() {
+		s, err := scanSegment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("chain of %s: %w", camera, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Cameras returns the ids of cameras with indexed segments.
+func (x *Index) Cameras(ctx context.Context) ([]string, error) {
+	rows, err := x.db.Query(ctx, `SELECT DISTINCT camera_id FROM segments ORDER BY camera_id`)
+	if err != nil {
+		return nil, fmt.Errorf("recorded cameras: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Gap causes (RET-5).
+const (
+	CauseCameraOffline = "camera_offline" // the source went away
+	CauseNetwork       = "network"        // the connection failed
+	CauseDisk          = "disk"           // storage full or failing
+	CauseStopped       = "recorder_stopped"
+	CauseUnknown       = "unknown"
+)
+
+// Gap is a span without recording and why.
+type Gap struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Cause string    `json:"cause"`
+}
+
+// OpenGap marks the start of a gap; CloseGap ends it.
+func (x *Index) OpenGap(ctx context.Context, camera string, start time.Time, cause, detail string) (string, error) {
+	id := keyring.RandomToken(8)
+	_, err := x.db.Exec(ctx, `INSERT INTO recording_gaps (id, camera_id, start_us, end_us, cause, detail) VALUES (?, ?, ?, 0, ?, ?)`,
+		id, camera, store.Micros(start), cause, detail)
+	if err != nil {
+		return "", fmt.Errorf("mark gap of %s: %w", camera, err)
+	}
+	return id, nil
+}
+
+// CloseGap ends the open gaps of camera at end, returning how many it
+// closed.
+func (x *Index) CloseGap(ctx context.Context, camera string, end time.Time) (int64, error) {
+	res, err := x.db.Exec(ctx, `UPDATE recording_gaps SET end_us = ? WHERE camera_id = ? AND end_us = 0`, store.Micros(end), camera)
+	if err != nil {
+		return 0, fmt.Errorf("close gap of %s: %w", camera, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// Gaps returns the marked gaps of camera overlapping [from, to); an open
+// gap ends at to.
+func (x *Index) Gaps(ctx context.Context, camera string, from, to time.Time) ([]Gap, error) {
+	rows, err := x.db.Query(ctx, `SELECT start_us, end_us, cause FROM recording_gaps
+		WHERE camera_id = ? AND start_us < ? AND (end_us = 0 OR end_us > ?) ORDER BY start_us`,
+		camera, store.Micros(to), store.Micros(from))
+	if err != nil {
+		return nil, fmt.Errorf("gaps of %s: %w", camera, err)
+	}
+	defer rows.Close()
+	var out []Gap
+	for rows.Next() {
+		var s, e int64
+		var g Gap
+		if err := rows.Scan(&s, &e, &g.Cause); err != nil {
+			return nil, err
+		}
+		g.Start, g.End = store.Time(s), store.Time(e)
+		if e == 0 {
+			g.End = to
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
