@@ -24,6 +24,7 @@ import (
 	"vigil/internal/httpapi"
 	"vigil/internal/identity"
 	"vigil/internal/keyring"
+	"vigil/internal/live"
 	"vigil/internal/media"
 	"vigil/internal/playback"
 	"vigil/internal/policy"
@@ -65,6 +66,7 @@ type App struct {
 	Recorder  *record.Recorder
 	Retention *retention.Engine
 	Playback  *playback.Service
+	Live      *live.Service
 	log       *slog.Logger
 
 	bg     context.Context
@@ -208,6 +210,36 @@ func (a *App) open(ctx context.Context) error {
 	return nil
 }
 
+// openLive starts the live-view service (WHEP, fMP4 live, snapshots, PTZ).
+func (a *App) openLive() error {
+	cfg := a.cfg
+	includeLoopback := cfg.Live.IncludeLoopback
+	if host, _, err := net.SplitHostPort(cfg.Listen); err == nil {
+		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+			includeLoopback = true
+		}
+	}
+	var err error
+	a.Live, err = live.New(a.Hub, a.Gate, live.CamerasFunc(a.gateCamera), live.Options{Log: a.log, WebRTC: live.WebRTCOptions{
+		Interfaces: config.SplitList(cfg.Live.Interfaces), IncludeLoopback: includeLoopback,
+		NAT1To1IPs: config.SplitList(cfg.Live.NATIPs), UDPPort: cfg.Live.UDPPort, TCPPort: cfg.Live.TCPPort,
+	}})
+	if err != nil {
+		return &config.Error{Key: "live", Msg: err.Error()}
+	}
+	return nil
+}
+
+// gateCamera is what the gate needs to know of a camera: its unit's place
+// in the tree.
+func (a *App) gateCamera(ctx context.Context, id string) (policy.Camera, error) {
+	c, err := record.LookupCamera(ctx, a.DB, id)
+	if err != nil {
+		return policy.Camera{}, err
+	}
+	return policy.Camera{ID: c.ID, Name: c.Name, UnitID: c.UnitID, UnitPath: c.UnitPath}, nil
+}
+
 // DSN is the database the configuration selects.
 func DSN(cfg config.Config) string {
 	if cfg.Database != "" {
@@ -217,9 +249,13 @@ func DSN(cfg config.Config) string {
 }
 
 func (a *App) serve() error {
+	if err := a.openLive(); err != nil {
+		return err
+	}
 	handler := httpapi.New(httpapi.Deps{
 		DB: a.DB, Audit: a.Audit, Identity: a.Identity, Gate: a.Gate, Registry: a.Registry,
-		Recordings: httpapi.RecordingDeps{Playback: a.Playback, Retention: a.Retention}, Profile: a.Profile, Keyring: a.Keyring,
+		Recordings: httpapi.RecordingDeps{Playback: a.Playback, Retention: a.Retention},
+		Live:       httpapi.LiveDeps{Live: a.Live}, Profile: a.Profile, Keyring: a.Keyring,
 		Log: a.log, Console: web.Handler(), TLS: a.tlsEnabled(), Version: Version, Ready: a.ready.Load,
 	})
 	ln, err := net.Listen("tcp", a.cfg.Listen)
@@ -274,6 +310,9 @@ func (a *App) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		a.srv.Shutdown(ctx)
+	}
+	if a.Live != nil {
+		a.Live.Close()
 	}
 	a.closeStores()
 	return nil

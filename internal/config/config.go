@@ -35,6 +35,7 @@ type Config struct {
 	Demo        int       `yaml:"demo" env:"VIGIL_DEMO"` // simulated cameras started and recorded in the process
 	TLS         TLS       `yaml:"tls"`
 	Recording   Recording `yaml:"recording"`
+	Live        Live      `yaml:"live"`
 	Session     Session   `yaml:"session"`
 	Password    Password  `yaml:"password"`
 	OIDC        OIDC      `yaml:"oidc"`
@@ -59,13 +60,27 @@ func (c *Config) RecordingDirs() []string {
 	if strings.TrimSpace(c.Recording.Dirs) == "" {
 		return []string{filepath.Join(c.Data, "recordings")}
 	}
+	return SplitList(c.Recording.Dirs)
+}
+
+// SplitList splits a comma-separated configuration value, dropping blanks.
+func SplitList(s string) []string {
 	var out []string
-	for _, d := range strings.Split(c.Recording.Dirs, ",") {
+	for _, d := range strings.Split(s, ",") {
 		if d = strings.TrimSpace(d); d != "" {
 			out = append(out, d)
 		}
 	}
 	return out
+}
+
+// Live configures live view over WebRTC (WHEP).
+type Live struct {
+	Interfaces      string `yaml:"interfaces" env:"VIGIL_LIVE_INTERFACES"`             // comma-separated network interfaces for host candidates; default all
+	IncludeLoopback bool   `yaml:"include_loopback" env:"VIGIL_LIVE_INCLUDE_LOOPBACK"` // also offer 127.0.0.1 (on by itself when listen is a loopback address)
+	NATIPs          string `yaml:"nat_ips" env:"VIGIL_LIVE_NAT_IPS"`                   // comma-separated public addresses of a static NAT
+	UDPPort         int    `yaml:"udp_port" env:"VIGIL_LIVE_UDP_PORT"`                 // one UDP port for all sessions (ICE UDP mux); 0 = ephemeral ports
+	TCPPort         int    `yaml:"tcp_port" env:"VIGIL_LIVE_TCP_PORT"`                 // ICE-TCP port for networks that block UDP; 0 = off
 }
 
 // Session configures sign-in sessions.
@@ -306,6 +321,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Recording.ReserveMB < 0 {
 		return bad("recording.reserve_mb", "must not be negative")
+	}
+	for _, p := range []struct {
+		key  string
+		port int
+	}{{"live.udp_port", c.Live.UDPPort}, {"live.tcp_port", c.Live.TCPPort}} {
+		if p.port < 0 || p.port > 65535 {
+			return bad(p.key, "must be a port from 1 to 65535, or 0 for off")
+		}
+	}
+	for _, ip := range SplitList(c.Live.NATIPs) {
+		if net.ParseIP(ip) == nil {
+			return bad("live.nat_ips", "%q is not an IP address", ip)
+		}
 	}
 	if c.Session.IdleTimeout < time.Minute {
 		return bad("session.idle_timeout", "must be at least 1m")

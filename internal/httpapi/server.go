@@ -36,6 +36,7 @@ type Deps struct {
 	Gate       *policy.Gate
 	Registry   *registry.Service
 	Recordings RecordingDeps
+	Live       LiveDeps
 	Profile    *profile.Profile
 	Keyring    *keyring.Keyring
 	Log        *slog.Logger
@@ -83,6 +84,7 @@ func New(d Deps) *Server {
 			s.profileRoutes(r)
 			s.registryRoutes(r, d.Registry)
 			s.recordingRoutes(r, d.Recordings)
+			s.liveRoutes(r, d.Live)
 		})
 	})
 	s.router = r
