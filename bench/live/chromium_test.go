@@ -11,7 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"vigil/internal/live"
-	"vigil/internal/testutil"
+	"vigil/internal/testutil/browser"
 )
 
 // startPage plays cam1 over WHEP with player.js and leaves in
@@ -36,13 +36,7 @@ func BenchmarkChromiumStart(b *testing.B) {
 		mux.Get("/player.js", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, live.PlayerJS) })
 		mux.Get("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, startPage) })
 	})
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(testutil.Chromium(b)), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	bctx := browser.New(b)
 	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
 		b.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"vigil/internal/live"
 	"vigil/internal/media"
-	"vigil/internal/testutil"
+	"vigil/internal/testutil/browser"
 )
 
 // pageResult is what testPage leaves in window.result.
@@ -23,17 +23,9 @@ type pageResult struct {
 	Error        string  `json:"error"`
 }
 
-// browser starts Chromium with the flags autoplaying video needs.
-func browser(t *testing.T) context.Context {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(testutil.Chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.WindowSize(1280, 800))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+// newBrowser starts Chromium with the flags autoplaying video needs.
+func newBrowser(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(browser.New(t), 90*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -61,7 +53,7 @@ func play(t *testing.T, bctx context.Context, url string) pageResult {
 func TestChromiumPlaysLive(t *testing.T) {
 	f := newFixture(t, 1, media.PCMA, live.Options{WebRTC: live.WebRTCOptions{Interfaces: []string{}, IncludeLoopback: true}})
 	srv := whepServer(t, f)
-	ctx := browser(t)
+	ctx := newBrowser(t)
 	for _, mode := range []string{"whep", "mse"} {
 		t.Run(mode, func(t *testing.T) {
 			r := play(t, ctx, fmt.Sprintf("%s/?cam=cam1&mode=%s&close=1", srv.URL, mode))

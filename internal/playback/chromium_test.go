@@ -13,7 +13,7 @@ import (
 
 	"vigil/internal/store"
 	"vigil/internal/store/storetest"
-	"vigil/internal/testutil"
+	"vigil/internal/testutil/browser"
 )
 
 // browserReport is what the <video> element said.
@@ -60,13 +60,7 @@ v.addEventListener('loadedmetadata', async () => {
 		}
 	}))
 	defer srv.Close()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(testutil.Chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.WindowSize(1280, 800))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancel := browser.Start(t)
 	defer cancel()
 	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()

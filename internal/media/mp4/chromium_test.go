@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"vigil/internal/media"
-	"vigil/internal/testutil"
+	"vigil/internal/testutil/browser"
 )
 
 // playResult is what a <video> element reported.
@@ -64,13 +64,7 @@ else {
 	}))
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(testutil.Chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.WindowSize(1280, 800))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancel := browser.Start(t)
 	defer cancel()
 	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
