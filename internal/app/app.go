@@ -220,7 +220,7 @@ func (a *App) openLive() error {
 		}
 	}
 	var err error
-	a.Live, err = live.New(a.Hub, a.Gate, live.CamerasFunc(a.gateCamera), live.Options{Log: a.log, WebRTC: live.WebRTCOptions{
+	a.Live, err = live.New(a.Hub, a.Gate, live.CamerasFunc(a.gateCamera), live.Options{Log: a.log, PTZ: newPTZResolver(a.Registry), WebRTC: live.WebRTCOptions{
 		Interfaces: config.SplitList(cfg.Live.Interfaces), IncludeLoopback: includeLoopback,
 		NAT1To1IPs: config.SplitList(cfg.Live.NATIPs), UDPPort: cfg.Live.UDPPort, TCPPort: cfg.Live.TCPPort,
 	}})

@@ -82,6 +82,7 @@ type Camera struct {
 	State          State     `json:"state"`
 	Enabled        bool      `json:"enabled"`
 	HasSource      bool      `json:"has_source"` // a stream URL is stored (sealed; never returned)
+	HasONVIF       bool      `json:"has_onvif"`  // ONVIF settings are stored (the password sealed; never returned)
 	Completeness   int       `json:"completeness"`
 	Missing        []string  `json:"missing"`
 	SignageMissing bool      `json:"signage_missing"`
@@ -97,8 +98,9 @@ func (c *CameraFile) Located() bool { return c.Lat != 0 || c.Lon != 0 }
 // stored one on update, "" clears it.
 type CameraInput struct {
 	CameraFile
-	SourceURL *string `json:"source_url,omitempty"`
-	Enabled   *bool   `json:"enabled,omitempty"`
+	SourceURL *string     `json:"source_url,omitempty"`
+	Enabled   *bool       `json:"enabled,omitempty"`
+	ONVIF     *ONVIFInput `json:"onvif,omitempty"` // PTZ over ONVIF (MED-3); nil keeps, url "" clears
 }
 
 // FieldError is one problem with one attribute.

@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os/signal"
 	"strings"
 	"syscall"
 
 	"vigil/internal/media"
+	"vigil/internal/onvif"
 )
 
 // Command runs `vigil sim` with args (without the subcommand name) and
@@ -26,6 +28,8 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&audio, "audio", "aac", "audio codec: aac, pcma, pcmu or none")
 	fs.StringVar(&opts.Username, "user", "", "require this user name (Digest or Basic auth)")
 	fs.StringVar(&opts.Password, "pass", "", "password for --user")
+	fs.StringVar(&opts.ONVIF, "onvif", "", "also serve each camera's simulated ONVIF device (PTZ) on this HTTP `address`, e.g. 127.0.0.1:8000")
+	discovery := fs.Bool("onvif-discovery", false, "with --onvif, answer WS-Discovery probes on the multicast group "+onvif.DiscoveryAddr)
 	m := &opts.Misbehave
 	fs.Float64Var(&m.DropPercent, "drop", 0, "drop this `percent` of RTP packets")
 	fs.Float64Var(&m.GarbagePercent, "garbage", 0, "send this `percent` of extra garbage packets")
@@ -64,10 +68,23 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vigil sim: --count must be at least 1\n")
 		return 2
 	}
+	if *discovery {
+		if opts.ONVIF == "" {
+			fmt.Fprintf(stderr, "vigil sim: --onvif-discovery needs --onvif\n")
+			return 2
+		}
+		opts.ONVIFDiscovery = onvif.DiscoveryAddr
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	opts.OnListen = func(addr string) {
 		fmt.Fprintf(stdout, "vigil sim: serving %d camera(s): rtsp://%s/cam1 … rtsp://%s/cam%d\n", opts.Count, addr, addr, opts.Count)
+	}
+	opts.OnONVIF = func(addr string) {
+		if h, p, err := net.SplitHostPort(addr); err == nil {
+			addr = net.JoinHostPort(announceHost(h), p)
+		}
+		fmt.Fprintf(stdout, "vigil sim: ONVIF devices: http://%s%s … http://%s%s\n", addr, ONVIFPath(1), addr, ONVIFPath(opts.Count))
 	}
 	if err := Run(ctx, opts); err != nil {
 		fmt.Fprintf(stderr, "vigil sim: %v\n", err)

@@ -38,6 +38,17 @@ type Options struct {
 	Username, Password string
 	// OnListen, if set, is called with the RTSP address once serving.
 	OnListen func(addr string)
+	// ONVIF, when set, is the HTTP listen address of the cameras'
+	// simulated ONVIF devices (PTZ, MED-3): camera N at
+	// http://ADDR/onvif/camN/device_service (ONVIFPath), requiring
+	// Username and Password (WS-Security digest). See onvif.go.
+	ONVIF string
+	// OnONVIF, if set, is called with the ONVIF address once serving.
+	OnONVIF func(addr string)
+	// ONVIFDiscovery, with ONVIF, is the UDP address where a WS-Discovery
+	// responder answers probes for every camera: onvif.DiscoveryAddr (the
+	// multicast group) or a unicast address; "" for none.
+	ONVIFDiscovery string
 }
 
 // Publish feeds the clip into hub under name, paced in real time, until ctx
@@ -137,6 +148,17 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if err := srv.Start(opts.Listen); err != nil {
 		return fmt.Errorf("sim: %w", err)
+	}
+	if opts.ONVIF != "" {
+		addr, stop, err := serveONVIF(opts, srv.Addr().String())
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stop()
+		if opts.OnONVIF != nil {
+			opts.OnONVIF(addr)
+		}
 	}
 	if opts.OnListen != nil {
 		opts.OnListen(srv.Addr().String())
