@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"vigil/internal/app"
+	"vigil/internal/config"
 )
 
 const adminPassword = "Vigil-Passw0rd-2026"
@@ -23,13 +24,26 @@ const adminPassword = "Vigil-Passw0rd-2026"
 // its binary embeds the built console.
 func startVigil(t *testing.T) *app.App {
 	t.Helper()
+	consoleBuilt(t)
+	return startWith(t, nil)
+}
+
+// consoleBuilt fails the test when web/dist holds no built console.
+func consoleBuilt(t *testing.T) {
+	t.Helper()
 	if _, err := os.Stat(filepath.Join("..", "..", "web", "dist", "index.html")); err != nil {
 		t.Fatalf("the web console is not built (%v): run `make web` (cd web && npm ci && npm run build) before the tests; `make test` does", err)
 	}
+}
+
+// startWith starts a Vigil with cfg (nil: defaults) on a temporary data
+// directory and checks that it serves the embedded console.
+func startWith(t *testing.T, cfg *config.Config) *app.App {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	a, err := app.Start(ctx, app.Options{
-		DataDir: t.TempDir(), Listen: "127.0.0.1:0", AdminPassword: adminPassword,
+		Config: cfg, DataDir: t.TempDir(), Listen: "127.0.0.1:0", AdminPassword: adminPassword,
 		Stdout: io.Discard, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

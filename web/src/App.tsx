@@ -10,9 +10,16 @@ import { navigate, usePath } from './router';
 import { SessionContext, heldPermissions, type SessionCtx } from './session';
 import type { Session } from './types';
 import SignIn from './pages/SignIn';
-import Shell, { menu } from './pages/Shell';
+import Shell, { menu, shows } from './pages/Shell';
 
 const pages: Record<string, ComponentType> = {
+  '/wall': lazy(() => import('./pages/Wall')),
+  '/playback': lazy(() => import('./pages/Playback')),
+  '/cameras': lazy(() => import('./pages/Cameras')),
+  '/import': lazy(() => import('./pages/Import')),
+  '/sites': lazy(() => import('./pages/Sites')),
+  '/filings': lazy(() => import('./pages/Filings')),
+  '/coverage': lazy(() => import('./pages/Coverage')),
   '/units': lazy(() => import('./pages/Units')),
   '/users': lazy(() => import('./pages/Users')),
   '/roles': lazy(() => import('./pages/Roles')),
@@ -85,7 +92,7 @@ function Main() {
         return;
       }
       const held = heldPermissions(session);
-      const first = menu.find((m) => !m.perm || session.permissions === undefined || held.has(m.perm));
+      const first = menu.find((m) => session.permissions === undefined || shows(m.perm, held));
       navigate(first?.path ?? '/profile', true);
     }
   }, [session, path]);

@@ -27,6 +27,22 @@ export function setCsrf(token: string) {
   csrf = token;
 }
 
+/** Headers a write outside this client (WHEP, raw fetches) sends. */
+export function csrfHeaders(): Record<string, string> {
+  return csrf ? { 'X-CSRF-Token': csrf } : {};
+}
+
+/** The problem of a failed fetch answer, as an ApiError. */
+export async function problemOf(res: Response): Promise<ApiError> {
+  let p: { code?: string; detail?: string; title?: string; field?: string } = {};
+  try {
+    p = JSON.parse(await res.text());
+  } catch {
+    // not problem+json
+  }
+  return new ApiError(res.status, p.code ?? `http.${res.status}`, p.detail || p.title || res.statusText || String(res.status), p.field);
+}
+
 /** Wires the client to the UI: how to show an error, what to do on 401. */
 export function configureApi(o: { notify: (err: ApiError) => void; unauthorized: () => void }) {
   notify = o.notify;
@@ -53,17 +69,21 @@ export function withQuery(path: string, q: Query): string {
 }
 
 export async function call<T>(method: string, path: string, body?: unknown, o: CallOptions = {}): Promise<T> {
+  return send<T>(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json', o);
+}
+
+/** Sends a file as the raw request body (imports, attachments). */
+export function upload<T>(path: string, file: Blob, o: CallOptions = {}): Promise<T> {
+  return send<T>('POST', path, file, file.type || 'application/octet-stream', o);
+}
+
+async function send<T>(method: string, path: string, body: BodyInit | undefined, contentType: string, o: CallOptions): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = contentType;
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   let res: Response;
   try {
-    res = await fetch(base + path, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    res = await fetch(base + path, { method, headers, credentials: 'same-origin', body });
   } catch (e) {
     const err = new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
     if (!o.quiet) notify(err);

@@ -27,21 +27,21 @@ export function unitTree(units: Unit[]): UnitNode[] {
   return roots;
 }
 
-/** GET /units, with a reload function. */
-export function useUnits() {
+/** GET /units, with a reload function. quiet: a refusal is not shown (pages usable without admin.units). */
+export function useUnits(quiet = false) {
   const [units, setUnits] = useState<Unit[]>([]);
   const [loading, setLoading] = useState(true);
   const reload = useCallback(async () => {
     setLoading(true);
     try {
-      const r = await api.get<{ units: Unit[] }>('/units');
+      const r = await api.get<{ units: Unit[] }>('/units', { quiet });
       setUnits(r.units ?? []);
     } catch {
       // shown by the client
     } finally {
       setLoading(false);
     }
-  }, []);
+  }, [quiet]);
   useEffect(() => {
     void reload();
   }, [reload]);

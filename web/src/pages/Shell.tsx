@@ -2,15 +2,25 @@ import { type ReactNode } from 'react';
 import { Button, Layout, Menu, Space, Tooltip } from 'antd';
 import {
   ApartmentOutlined, AuditOutlined, FileSearchOutlined, LogoutOutlined, SafetyCertificateOutlined,
-  TeamOutlined, UserOutlined, BookOutlined,
+  TeamOutlined, UserOutlined, BookOutlined, VideoCameraOutlined, ImportOutlined, EnvironmentOutlined, FileDoneOutlined,
+  RadarChartOutlined, AppstoreOutlined, PlayCircleOutlined,
 } from '@ant-design/icons';
 import { useI18n, type MsgKey } from '../i18n';
 import { navigate, usePath } from '../router';
 import { heldPermissions, useSession } from '../session';
 import LangSwitch from '../components/LangSwitch';
 
-/** The side menu: path, label, icon and the permission that shows it. */
-export const menu: Array<{ path: string; label: MsgKey; icon: ReactNode; perm?: string; testid: string }> = [
+const registry = ['camera.admin', 'admin.units'];
+
+/** The side menu: path, label, icon and the permissions (any of) that show it. */
+export const menu: Array<{ path: string; label: MsgKey; icon: ReactNode; perm?: string | string[]; testid: string }> = [
+  { path: '/wall', label: 'nav.wall', icon: <AppstoreOutlined />, perm: 'camera.live', testid: 'nav-wall' },
+  { path: '/playback', label: 'nav.playback', icon: <PlayCircleOutlined />, perm: 'camera.playback', testid: 'nav-playback' },
+  { path: '/cameras', label: 'nav.cameras', icon: <VideoCameraOutlined />, perm: registry, testid: 'nav-cameras' },
+  { path: '/import', label: 'nav.import', icon: <ImportOutlined />, perm: registry, testid: 'nav-import' },
+  { path: '/sites', label: 'nav.sites', icon: <EnvironmentOutlined />, perm: registry, testid: 'nav-sites' },
+  { path: '/filings', label: 'nav.filings', icon: <FileDoneOutlined />, perm: registry, testid: 'nav-filings' },
+  { path: '/coverage', label: 'nav.coverage', icon: <RadarChartOutlined />, perm: registry, testid: 'nav-coverage' },
   { path: '/units', label: 'nav.units', icon: <ApartmentOutlined />, perm: 'admin.units', testid: 'nav-units' },
   { path: '/users', label: 'nav.users', icon: <TeamOutlined />, perm: 'admin.users', testid: 'nav-users' },
   { path: '/roles', label: 'nav.roles', icon: <SafetyCertificateOutlined />, perm: 'admin.roles', testid: 'nav-roles' },
@@ -18,6 +28,12 @@ export const menu: Array<{ path: string; label: MsgKey; icon: ReactNode; perm?: 
   { path: '/access', label: 'nav.access', icon: <FileSearchOutlined />, perm: 'access.read', testid: 'nav-access' },
   { path: '/profile', label: 'nav.profile', icon: <BookOutlined />, testid: 'nav-profile' },
 ];
+
+/** Whether a menu entry needing perm (any of) shows to someone holding held. */
+export function shows(perm: string | string[] | undefined, held: Set<string>): boolean {
+  if (!perm) return true;
+  return (Array.isArray(perm) ? perm : [perm]).some((p) => held.has(p));
+}
 
 /** The frame around every page once signed in: header and side menu. */
 export default function Shell({ children }: { children: ReactNode }) {
@@ -27,7 +43,7 @@ export default function Shell({ children }: { children: ReactNode }) {
   const held = heldPermissions(session);
   // A session that reports no permission list at all sees everything and the server refuses.
   const reported = session.permissions !== undefined || session.grants !== undefined;
-  const visible = menu.filter((m) => !m.perm || !reported || held.has(m.perm));
+  const visible = menu.filter((m) => !reported || shows(m.perm, held));
   const u = session.user;
   return (
     <Layout style={{ height: '100vh' }}>
