@@ -9,10 +9,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"vigil/internal/app"
 	"vigil/internal/config"
+	"vigil/internal/i18n"
+	"vigil/internal/problem"
 	"vigil/internal/profile"
 )
 
@@ -79,7 +82,14 @@ var extraCommands = map[string]func(ctx context.Context, args []string, stdout, 
 // fail prints err and returns the exit code: 2 for configuration errors,
 // 1 for everything else.
 func fail(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "vigil: %v\n", err)
+	if pe, ok := problem.As(err); ok {
+		fmt.Fprintf(stderr, "vigil: %s\n", i18n.T(cliLanguage(), pe.Code, pe.Params))
+		if pe.Status >= 400 && pe.Status < 500 {
+			return 1
+		}
+	} else {
+		fmt.Fprintf(stderr, "vigil: %v\n", err)
+	}
 	if _, ok := config.AsError(err); ok {
 		return 2
 	}
@@ -88,6 +98,20 @@ func fail(stderr io.Writer, err error) int {
 		return 2
 	}
 	return 1
+}
+
+// cliLanguage picks the language of messages from the locale environment:
+// Chinese locales get zh-CN, everything else English.
+func cliLanguage() string {
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if l := os.Getenv(v); l != "" {
+			if strings.HasPrefix(strings.ToLower(l), "zh") {
+				return "zh-CN"
+			}
+			return "en"
+		}
+	}
+	return "en"
 }
 
 type usageError string

@@ -94,6 +94,12 @@ func TestServeFromNothing(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "OK") {
 		t.Fatalf("audit verify: exit %d %s %s", code, stdout, stderr)
 	}
+	// CLI errors for people come from the translation files, not codes.
+	t.Setenv("LANG", "en_US.UTF-8")
+	code, _, stderr = runVigil(t, context.Background(), "user", "disable", "--data", dir, "--username", "nobody")
+	if code != 1 || !strings.Contains(stderr, "There is no user nobody") {
+		t.Fatalf("unknown user: exit %d, stderr %q", code, stderr)
+	}
 	// And an edit behind Vigil's back is named.
 	db, err := store.Open(context.Background(), filepath.Join(dir, "vigil.db"))
 	if err != nil {
@@ -115,7 +121,9 @@ func TestSelfSignedTLS(t *testing.T) {
 	defer cancel()
 	out := &syncBuffer{}
 	done := make(chan int)
-	go func() { done <- run(ctx, []string{"serve", "--data", dir, "--listen", port, "--tls-self-signed"}, out, out) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", dir, "--listen", port, "--tls-self-signed"}, out, out)
+	}()
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	waitHealthy(t, "https://"+port+"/healthz", client)
 	cancel()
