@@ -12,6 +12,23 @@
 // lines "stream URL received=R expected=E" (as the default SUT,
 // bench/ingest/sut, does); the table sums them. Without such lines the
 // frame columns are empty.
+//
+// CPU and RSS are the SUT process's alone (from /proc/PID); the in-process
+// simulator's CPU is printed separately (sim CPU%), as is the 1-minute load
+// average at the end of each measurement, since other work on the machine
+// makes CPU figures noisy. "sent" is the number of video frames the
+// simulator had written to players when the SUT was told to stop
+// (in-process simulator only); "received" and "lost" come from the SUT's
+// lines, "lost" being frames missing between the first and last frame
+// each stream received. The SUT keeps receiving until its sessions close,
+// so received ≥ sent shows it kept up; received may trail sent by the few
+// frames in flight when it closed them. RSS is the peak of per-second
+// samples over the measurement, "mean" their mean. rd/s and wr/s are the
+// SUT's read and write system calls per second per stream.
+//
+// The default SUT takes extra flags through --sut-args: --gogc N and
+// --memlimit-mb N (GC settings), --cpuprofile, --memprofile and --pprof
+// ADDR (profiles), --memstats (the runtime's memory statistics).
 package main
 
 import (
@@ -26,10 +43,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"vigil/internal/media"
+	"vigil/internal/media/rtsp"
 	"vigil/internal/sim"
 )
 
@@ -42,6 +61,7 @@ func main() {
 	audio := flag.String("audio", "aac", "simulated audio: aac, pcma, pcmu or none")
 	simCmd := flag.String("sim", "", "external simulator command (e.g. \"vigil sim\"); empty runs it in-process")
 	transport := flag.String("transport", "tcp", "transport for the default SUT")
+	sutArgs := flag.String("sut-args", "", "extra flags for the default SUT (e.g. \"--gogc 50 --memlimit-mb 400\")")
 	flag.Parse()
 
 	if *sut == "" {
@@ -55,11 +75,11 @@ func main() {
 			fatal(err)
 		}
 		defer os.RemoveAll(dir)
-		*sut = bin + " --transport " + *transport + " --out " + dir + " {urls}"
+		*sut = bin + " --transport " + *transport + " --out " + dir + " " + *sutArgs + " {urls}"
 	}
 	fmt.Printf("# ingest benchmark: %s %s, %d s per count after %d s warm-up\n", *vcodec, *audio, *seconds, *warmup)
 	fmt.Printf("# SUT: %s\n", *sut)
-	fmt.Printf("%6s %10s %12s %10s %12s %10s %10s %8s\n", "N", "CPU%", "CPU%/stream", "RSS MB", "RSS KB/str", "frames", "lost", "failed")
+	fmt.Printf("%6s %8s %12s %8s %11s %11s %9s %9s %7s %7s %8s %6s %8s %8s\n", "N", "CPU%", "CPU%/stream", "RSS MB", "RSS KB/str", "mean KB/str", "sent", "received", "lost", "failed", "sim CPU%", "load1", "rd/s/str", "wr/s/str")
 	for _, f := range strings.Split(*counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
@@ -69,8 +89,8 @@ func main() {
 		if err != nil {
 			fatal(fmt.Errorf("N=%d: %w", n, err))
 		}
-		fmt.Printf("%6d %10.1f %12.2f %10.1f %12.0f %10s %10s %8s\n", n, r.cpu, r.cpu/float64(n),
-			r.rssKB/1024, r.rssKB/float64(n), r.frames, r.lost, r.failed)
+		fmt.Printf("%6d %8.1f %12.3f %8.1f %11.0f %11.0f %9s %9s %7s %7s %8.1f %6s %8.1f %8.1f\n", n, r.cpu, r.cpu/float64(n),
+			r.rssKB/1024, r.rssKB/float64(n), r.meanRSSKB/float64(n), r.sent, r.frames, r.lost, r.failed, r.simCPU, r.load, r.reads, r.writes)
 	}
 }
 
@@ -96,14 +116,18 @@ func buildDefaultSUT() (string, error) {
 }
 
 type result struct {
-	cpu, rssKB           float64
-	frames, lost, failed string
+	cpu, rssKB, simCPU         float64
+	meanRSSKB                  float64
+	reads, writes              float64 // syscalls per second per stream
+	sent, frames, lost, failed string
+	load                       string
 }
 
 func runOne(n int, sutLine, simCmd, vcodec, audio string, warmup, dur time.Duration) (*result, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addr, stopSim, err := startSim(ctx, n, simCmd, vcodec, audio)
+	counters := &rtsp.ServerCounters{}
+	addr, stopSim, err := startSim(ctx, n, simCmd, vcodec, audio, counters)
 	if err != nil {
 		return nil, err
 	}
@@ -130,23 +154,32 @@ func runOne(n int, sutLine, simCmd, vcodec, audio string, warmup, dur time.Durat
 	pid := cmd.Process.Pid
 	time.Sleep(warmup)
 	t0, c0, err := cpuTicks(pid)
+	_, s0, _ := cpuTicks(os.Getpid())
+	r0, w0 := syscallCounts(pid)
 	if err != nil {
 		cmd.Process.Kill()
 		return nil, err
 	}
-	var peakRSS float64
+	var peakRSS, sumRSS float64
+	var samples int
 	deadline := time.Now().Add(dur)
 	for time.Now().Before(deadline) {
 		time.Sleep(time.Second)
-		if kb, err := rssKB(pid); err == nil && kb > peakRSS {
-			peakRSS = kb
+		if kb, err := rssKB(pid); err == nil {
+			peakRSS = max(peakRSS, kb)
+			sumRSS += kb
+			samples++
 		}
 	}
 	t1, c1, err := cpuTicks(pid)
+	_, s1, _ := cpuTicks(os.Getpid())
+	r1, w1 := syscallCounts(pid)
+	load := loadAvg()
 	if err != nil {
 		cmd.Process.Kill()
 		return nil, err
 	}
+	sentAtStop := counters.VideoUnits.Load()
 	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -156,7 +189,13 @@ func runOne(n int, sutLine, simCmd, vcodec, audio string, warmup, dur time.Durat
 		cmd.Process.Kill()
 		<-done
 	}
-	r := &result{cpu: 100 * float64(c1-c0) / clkTck / t1.Sub(t0).Seconds(), rssKB: peakRSS}
+	stopSim() // the SUT has gone: what was sent is final
+	el := t1.Sub(t0).Seconds()
+	r := &result{cpu: 100 * float64(c1-c0) / clkTck / el, rssKB: peakRSS, meanRSSKB: sumRSS / float64(max(samples, 1)), simCPU: 100 * float64(s1-s0) / clkTck / el, load: load, sent: "-",
+		reads: float64(r1-r0) / el / float64(n), writes: float64(w1-w0) / el / float64(n)}
+	if simCmd == "" {
+		r.sent = strconv.FormatInt(sentAtStop, 10)
+	}
 	r.frames, r.lost, r.failed = frameStats(stdout.Bytes())
 	return r, nil
 }
@@ -177,6 +216,9 @@ func frameStats(out []byte) (frames, lost, failed string) {
 		recv += r
 		exp += e
 		if r == 0 || strings.Contains(m[3], "error=") {
+			if fails < 5 {
+				fmt.Fprintln(os.Stderr, "failed:", sc.Text())
+			}
 			fails++
 		}
 	}
@@ -187,7 +229,7 @@ func frameStats(out []byte) (frames, lost, failed string) {
 }
 
 // startSim starts N cameras and returns their RTSP host:port.
-func startSim(ctx context.Context, n int, simCmd, vcodec, audio string) (string, func(), error) {
+func startSim(ctx context.Context, n int, simCmd, vcodec, audio string, counters *rtsp.ServerCounters) (string, func(), error) {
 	if simCmd != "" {
 		addr := "127.0.0.1:18554"
 		f := append(strings.Fields(simCmd), "--rtsp", addr, "--count", strconv.Itoa(n), "--codec", vcodec, "--audio", audio)
@@ -197,9 +239,10 @@ func startSim(ctx context.Context, n int, simCmd, vcodec, audio string) (string,
 			return "", nil, fmt.Errorf("start simulator: %w", err)
 		}
 		time.Sleep(time.Second)
-		return addr, func() { cmd.Process.Signal(syscall.SIGINT); cmd.Wait() }, nil
+		var once sync.Once
+		return addr, func() { once.Do(func() { cmd.Process.Signal(syscall.SIGINT); cmd.Wait() }) }, nil
 	}
-	opts := sim.Options{Listen: "127.0.0.1:0", Count: n, Codec: media.Codec(strings.ToUpper(vcodec))}
+	opts := sim.Options{Listen: "127.0.0.1:0", Count: n, Codec: media.Codec(strings.ToUpper(vcodec)), Counters: counters}
 	switch strings.ToLower(audio) {
 	case "aac":
 		opts.Audio = media.AAC
@@ -215,7 +258,8 @@ func startSim(ctx context.Context, n int, simCmd, vcodec, audio string) (string,
 	go func() { errc <- sim.Run(sctx, opts) }()
 	select {
 	case a := <-addrc:
-		return a, func() { cancel(); <-errc }, nil
+		var once sync.Once
+		return a, func() { once.Do(func() { cancel(); <-errc }) }, nil
 	case err := <-errc:
 		cancel()
 		return "", nil, fmt.Errorf("simulator: %w", err)
@@ -248,6 +292,38 @@ func cpuTicks(pid int) (time.Time, int64, error) {
 		total += v
 	}
 	return now, total, nil
+}
+
+// syscallCounts reads the read and write system calls pid made so far
+// (syscr, syscw of /proc/PID/io); zero when unreadable.
+func syscallCounts(pid int) (reads, writes int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(l, ": ")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		switch k {
+		case "syscr":
+			reads = n
+		case "syscw":
+			writes = n
+		}
+	}
+	return reads, writes
+}
+
+// loadAvg returns the 1-minute load average.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "-"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 // rssKB reads VmRSS of pid in KiB.

@@ -49,6 +49,8 @@ type Options struct {
 	// responder answers probes for every camera: onvif.DiscoveryAddr (the
 	// multicast group) or a unicast address; "" for none.
 	ONVIFDiscovery string
+	// Counters, if set, counts the units the RTSP server sent.
+	Counters *rtsp.ServerCounters
 }
 
 // Publish feeds the clip into hub under name, paced in real time, until ctx
@@ -142,7 +144,7 @@ func Run(ctx context.Context, opts Options) error {
 			c.play(ctx, src)
 		}()
 	}
-	srv := &rtsp.Server{Hub: hub, Faults: opts.Misbehave, AllowBasic: true}
+	srv := &rtsp.Server{Hub: hub, Faults: opts.Misbehave, AllowBasic: true, Counters: opts.Counters}
 	if opts.Username != "" {
 		srv.Auth = rtsp.StaticAuth(opts.Username, opts.Password)
 	}

@@ -14,9 +14,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
+	_ "net/http/pprof" // served only with --pprof
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 
@@ -42,14 +47,56 @@ type stream struct {
 func main() {
 	out := flag.String("out", os.TempDir(), "directory for the .mp4 files")
 	transport := flag.String("transport", "tcp", "RTSP transport: tcp, udp or auto")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := flag.String("memprofile", "", "write a heap profile (in-use and allocations) to this file at exit")
+	gogc := flag.Int("gogc", 0, "set GOGC (0 leaves the runtime default or the GOGC environment variable)")
+	memLimit := flag.Int64("memlimit-mb", 0, "set GOMEMLIMIT in MiB (0 leaves it unset)")
+	memStats := flag.Bool("memstats", false, "print the Go runtime's memory statistics to stderr on SIGINT")
 	flag.Parse()
+	if *gogc != 0 {
+		debug.SetGCPercent(*gogc)
+	}
+	if *memLimit > 0 {
+		debug.SetMemoryLimit(*memLimit << 20)
+	}
+	if *pprofAddr != "" {
+		go func() { fmt.Fprintln(os.Stderr, http.ListenAndServe(*pprofAddr, nil)) }()
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
 	kind, err := rtsp.ParseTransportKind(*transport)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sigc
+		if *memStats {
+			printMemStats()
+		}
+		if *memProfile != "" {
+			writeHeapProfile(*memProfile) // while the streams still run
+		}
+		stop()
+	}()
 	var wg sync.WaitGroup
 	streams := make([]*stream, flag.NArg())
 	for i, u := range flag.Args() {
@@ -72,6 +119,30 @@ func main() {
 			line += fmt.Sprintf(" error=%q", s.err.Error())
 		}
 		fmt.Println(line)
+	}
+}
+
+// printMemStats prints where the process's memory is, in MiB.
+func printMemStats() {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	mb := func(v uint64) float64 { return float64(v) / (1 << 20) }
+	fmt.Fprintf(os.Stderr, "memstats: heap in use %.1f (live at last GC %.1f, goal %.1f), heap idle %.1f (released %.1f), stacks %.1f, runtime other %.1f, sys %.1f MiB; %d GCs, GC CPU %.1f %%; %d goroutines\n",
+		mb(m.HeapInuse), mb(m.HeapAlloc), mb(m.NextGC), mb(m.HeapIdle), mb(m.HeapReleased), mb(m.StackInuse),
+		mb(m.MSpanInuse+m.MCacheInuse+m.BuckHashSys+m.GCSys+m.OtherSys), mb(m.Sys), m.NumGC, 100*m.GCCPUFraction, runtime.NumGoroutine())
+}
+
+// writeHeapProfile writes the heap profile while the streams are still
+// being received, so in-use figures are the steady state.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 	}
 }
 

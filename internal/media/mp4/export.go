@@ -165,7 +165,7 @@ func durations(s *trackSpec, ss []Sample) []uint32 {
 	if len(ss) > 1 {
 		d[len(ss)-1] = d[len(ss)-2]
 	} else {
-		d[0] = s.defaultDuration(make([]byte, ss[0].Size))
+		d[0] = s.defaultDuration(int(ss[0].Size))
 	}
 	return d
 }

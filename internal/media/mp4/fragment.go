@@ -69,7 +69,6 @@ type FragmentWriter struct {
 	primary int // the track whose span cuts fragments
 	seq     uint32
 	size    int64
-	buf     []byte
 
 	originSet   bool
 	originTicks int64
@@ -79,6 +78,7 @@ type FragmentWriter struct {
 type fragTrack struct {
 	spec      trackSpec
 	samples   []pendSample // complete: duration known
+	data      chunkList    // the samples' bytes, in order, the held sample's last
 	held      pendSample
 	hasHeld   bool
 	lastDur   uint32
@@ -92,7 +92,7 @@ type pendSample struct {
 	cto  int64 // PTS - DTS
 	dur  uint32
 	key  bool
-	data []byte
+	size int // bytes of the sample
 }
 
 // NewFragmentWriter writes the init segment of tracks to w and returns a
@@ -195,12 +195,12 @@ func (fw *FragmentWriter) WriteUnit(u media.Unit) error {
 	}
 	s := pendSample{dts: u.DTS - t.origin, cto: u.PTS - u.DTS, key: u.Key}
 	if t.spec.video() {
-		s.data = avccSample(t.spec.t.Codec, u.NALUs)
+		s.size = sampleSize(videoCoding(t.spec.t.Codec), u.NALUs)
 	} else {
-		s.data = u.Data
+		s.size = len(u.Data)
 		s.key = true
 	}
-	if len(s.data) == 0 {
+	if s.size == 0 {
 		return nil // nothing to store (an access unit of delimiters only)
 	}
 	if t.hasHeld {
@@ -209,6 +209,12 @@ func (fw *FragmentWriter) WriteUnit(u media.Unit) error {
 			s.dts = t.held.dts + 1
 		}
 		t.complete(uint32(min(s.dts-t.held.dts, 0xffffffff)))
+	}
+	// The sample is copied now: the caller may reuse its buffers.
+	if t.spec.video() {
+		t.data.writeAVCC(videoCoding(t.spec.t.Codec), u.NALUs)
+	} else {
+		t.data.write(u.Data)
 	}
 	t.held, t.hasHeld = s, true
 
@@ -230,6 +236,26 @@ func (t *fragTrack) complete(dur uint32) {
 	t.hasHeld = false
 }
 
+// completeBytes is the size of the complete samples' bytes: all of data
+// but the held sample's.
+func (t *fragTrack) completeBytes() int {
+	if t.hasHeld {
+		return t.data.n - t.held.size
+	}
+	return t.data.n
+}
+
+// sampleSize is the size of an access unit as an AVCC sample.
+func sampleSize(v codec.Video, nalus [][]byte) int {
+	n := 0
+	for _, u := range nalus {
+		if keepNALU(v, u) {
+			n += 4 + len(u)
+		}
+	}
+	return n
+}
+
 // Flush writes everything gathered as a fragment now, the held-back
 // samples included (each with its predecessor's duration). Call it before
 // closing the file.
@@ -238,7 +264,7 @@ func (fw *FragmentWriter) Flush() error {
 		if t.hasHeld {
 			dur := t.lastDur
 			if dur == 0 {
-				dur = t.spec.defaultDuration(t.held.data)
+				dur = t.spec.defaultDuration(t.held.size)
 			}
 			t.complete(dur)
 		}
@@ -247,14 +273,14 @@ func (fw *FragmentWriter) Flush() error {
 }
 
 // defaultDuration guesses a lone sample's duration.
-func (s *trackSpec) defaultDuration(data []byte) uint32 {
+func (s *trackSpec) defaultDuration(size int) uint32 {
 	switch s.t.Codec {
 	case media.AAC:
 		return 1024
 	case media.PCMA, media.PCMU:
-		return uint32(max(len(data)/max(s.t.Channels, 1), 1))
+		return uint32(max(size/max(s.t.Channels, 1), 1))
 	case CodecLPCM:
-		return uint32(max(len(data)/2/max(s.t.Channels, 1), 1))
+		return uint32(max(size/2/max(s.t.Channels, 1), 1))
 	}
 	if s.video() {
 		return s.timescale / 25
@@ -262,16 +288,23 @@ func (s *trackSpec) defaultDuration(data []byte) uint32 {
 	return s.timescale / 50 // 20 ms, the usual audio packet
 }
 
-// emit writes the complete samples of every track as one fragment.
+// emit writes the complete samples of every track as one fragment, in one
+// write from a pooled buffer.
 func (fw *FragmentWriter) emit() error {
-	var n int
+	var n, size int
 	for _, t := range fw.tracks {
 		n += len(t.samples)
+		size += t.completeBytes() + 200 + 16*len(t.samples) // bytes and an upper bound of their traf
 	}
 	if n == 0 {
 		return nil
 	}
-	w := &boxWriter{b: fw.buf[:0]}
+	bp := fragPool.Get().(*[]byte)
+	defer fragPool.Put(bp)
+	if cap(*bp) < size+64 {
+		*bp = make([]byte, 0, size+size/4+64)
+	}
+	w := &boxWriter{b: (*bp)[:0]}
 	w.start("moof")
 	w.startFull("mfhd", 0, 0)
 	w.u32(fw.seq)
@@ -302,7 +335,7 @@ func (fw *FragmentWriter) emit() error {
 		w.u32(0) // data_offset, patched below
 		for _, s := range t.samples {
 			w.u32(s.dur)
-			w.u32(uint32(len(s.data)))
+			w.u32(uint32(s.size))
 			if s.key {
 				w.u32(flagsSync)
 			} else {
@@ -311,8 +344,8 @@ func (fw *FragmentWriter) emit() error {
 			if t.spec.video() {
 				w.u32(uint32(int32(s.cto)))
 			}
-			dataLen += len(s.data)
 		}
+		dataLen += t.completeBytes()
 		w.end() // trun
 		w.end() // traf
 	}
@@ -341,14 +374,13 @@ func (fw *FragmentWriter) emit() error {
 	info.Key = len(p.samples) > 0 && p.samples[0].key && p.spec.video()
 
 	for _, t := range fw.tracks {
-		for i := range t.samples {
-			w.bytes(t.samples[i].data)
-			t.samples[i].data = nil
-		}
+		n := t.completeBytes()
+		w.b = t.data.appendPrefix(w.b, n)
+		t.data.dropPrefix(n) // the held sample's bytes stay
 		t.samples = t.samples[:0]
 		t.span = 0
 	}
-	fw.buf = w.b
+	*bp = w.b[:0]
 	info.Size = int64(len(w.b))
 	fw.seq++
 	m, err := fw.w.Write(w.b)

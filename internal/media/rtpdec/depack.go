@@ -3,6 +3,7 @@ package rtpdec
 import (
 	"encoding/binary"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/pion/rtp"
@@ -19,9 +20,23 @@ var (
 	errUnsupported = errors.New("unsupported payload structure")
 )
 
+// auPool holds the scratch buffers access units are gathered in. A
+// depacketiser holds one only while a unit is open, which for a camera
+// that sends each picture in a burst is a few microseconds, so a handful
+// serve any number of streams.
+var auPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledAU bounds the scratch buffers kept in auPool.
+const maxPooledAU = 1 << 20
+
 // videoDepack reassembles H.264 (RFC 6184: single NAL, STAP-A, FU-A) and
 // H.265 (RFC 7798: single NAL, AP, FU; no DONL) payloads into access units,
 // delimited by the marker bit and by timestamp changes.
+//
+// The NAL units of the open unit are gathered back to back in a pooled
+// scratch buffer (spans records where each lies); a complete unit is
+// copied out into one allocation of its exact size, which the unit's NALUs
+// share.
 type videoDepack struct {
 	hevc bool
 	r    *Receiver
@@ -29,11 +44,12 @@ type videoDepack struct {
 	open    bool
 	ts      int64
 	recv    time.Time
-	nalus   [][]byte
+	buf     *[]byte  // scratch: the unit's NAL units, then the open fragment
+	spans   [][2]int // [start, end) in *buf of each complete NAL unit
 	size    int
 	damaged bool
 
-	fu      []byte
+	fuStart int // where the open fragmented NAL unit starts in *buf
 	fuOn    bool
 	suspect bool // packets were lost since the last one: the next unit may lack its start
 	fuLost  bool // packets were lost since the last fragment start
@@ -43,7 +59,57 @@ func (d *videoDepack) lost() {
 	if d.open {
 		d.damaged = true
 	}
-	d.fu, d.fuOn, d.suspect, d.fuLost = nil, false, true, true
+	d.dropFU()
+	d.suspect, d.fuLost = true, true
+}
+
+// dropFU abandons the fragmented NAL unit being gathered, if any.
+func (d *videoDepack) dropFU() {
+	if d.fuOn {
+		*d.buf = (*d.buf)[:d.fuStart]
+		d.fuOn = false
+	}
+}
+
+// scratch returns the scratch buffer, taking one from the pool if needed.
+func (d *videoDepack) scratch() *[]byte {
+	if d.buf == nil {
+		d.buf = auPool.Get().(*[]byte)
+		*d.buf = (*d.buf)[:0]
+	}
+	return d.buf
+}
+
+// release returns the scratch buffer to the pool once nothing is open.
+func (d *videoDepack) release() {
+	if d.buf == nil || d.fuOn {
+		return
+	}
+	if cap(*d.buf) <= maxPooledAU {
+		*d.buf = (*d.buf)[:0]
+		auPool.Put(d.buf)
+	}
+	d.buf = nil
+}
+
+// nalus copies the open unit's NAL units out of the scratch buffer into
+// one allocation.
+func (d *videoDepack) nalus() [][]byte {
+	if len(d.spans) == 0 {
+		return nil
+	}
+	n := 0
+	for _, sp := range d.spans {
+		n += sp[1] - sp[0]
+	}
+	data := make([]byte, 0, n)
+	out := make([][]byte, len(d.spans))
+	for i, sp := range d.spans {
+		k := len(data)
+		data = append(data, (*d.buf)[sp[0]:sp[1]]...)
+		out[i] = data[k:len(data):len(data)]
+	}
+	return out
 }
 
 func (d *videoDepack) push(p *rtp.Packet, ts int64, recv time.Time) {
@@ -51,7 +117,8 @@ func (d *videoDepack) push(p *rtp.Packet, ts int64, recv time.Time) {
 		d.finish()
 	}
 	if !d.open {
-		d.open, d.ts, d.recv, d.nalus, d.size, d.damaged = true, ts, recv, nil, 0, false
+		d.open, d.ts, d.recv, d.spans, d.size, d.damaged = true, ts, recv, d.spans[:0], 0, false
+		d.scratch()
 		if d.suspect && !d.startsAU(p.Payload) {
 			d.damaged = true
 		}
@@ -72,7 +139,14 @@ func (d *videoDepack) push(p *rtp.Packet, ts int64, recv time.Time) {
 		d.damaged = true
 	}
 	if d.size > maxAUSize {
-		d.nalus, d.size, d.damaged = nil, 0, true
+		d.spans, d.size, d.damaged = d.spans[:0], 0, true
+		b := *d.buf
+		if d.fuOn { // keep the open fragment, at the start
+			*d.buf = b[:copy(b, b[d.fuStart:])]
+			d.fuStart = 0
+		} else {
+			*d.buf = b[:0]
+		}
 	}
 	if p.Marker {
 		d.finish()
@@ -86,9 +160,15 @@ func (d *videoDepack) finish() {
 	if d.fuOn {
 		d.damaged = true
 	}
-	d.open, d.fu, d.fuOn = false, nil, false
-	d.r.emitVideo(d.ts, d.nalus, d.damaged, d.recv)
-	d.nalus = nil
+	d.dropFU()
+	d.open = false
+	var nalus [][]byte
+	if !d.damaged {
+		nalus = d.nalus()
+	}
+	d.spans = d.spans[:0]
+	d.release()
+	d.r.emitVideo(d.ts, nalus, d.damaged, d.recv)
 }
 
 // trimZeros drops trailing zero bytes, which no NAL unit ends with but
@@ -107,16 +187,31 @@ func (d *videoDepack) add(n []byte) {
 		return
 	}
 	d.size += len(n)
-	d.nalus = append(d.nalus, append([]byte(nil), n...))
+	b := d.scratch()
+	if d.fuOn {
+		// A NAL unit while a fragmented one is unfinished (a sender's
+		// error, rare): it goes before the fragment, which stays last.
+		frag := append([]byte(nil), (*b)[d.fuStart:]...)
+		*b = append(append((*b)[:d.fuStart], n...), frag...)
+		d.spans = append(d.spans, [2]int{d.fuStart, d.fuStart + len(n)})
+		d.fuStart += len(n)
+		return
+	}
+	start := len(*b)
+	*b = append(*b, n...)
+	d.spans = append(d.spans, [2]int{start, len(*b)})
 }
 
 // fragment handles one FU fragment whose reconstructed NAL header is hdr.
 func (d *videoDepack) fragment(start, end bool, hdr, data []byte) error {
+	b := d.scratch()
 	if start {
 		if d.fuOn {
 			d.damaged = true // the previous fragmented unit never ended
+			d.dropFU()
 		}
-		d.fu, d.fuOn, d.fuLost = append(append(d.fu[:0:0], hdr...), data...), true, false
+		d.fuStart, d.fuOn, d.fuLost = len(*b), true, false
+		*b = append(append(*b, hdr...), data...)
 	} else {
 		if !d.fuOn {
 			d.damaged = true
@@ -125,12 +220,14 @@ func (d *videoDepack) fragment(start, end bool, hdr, data []byte) error {
 			}
 			return errMalformed
 		}
-		d.fu = append(d.fu, data...)
+		*b = append(*b, data...)
 	}
 	d.size += len(data)
 	if end {
-		d.nalus = append(d.nalus, trimZeros(d.fu))
-		d.fu, d.fuOn = nil, false
+		nal := trimZeros((*b)[d.fuStart:])
+		*b = (*b)[:d.fuStart+len(nal)]
+		d.spans = append(d.spans, [2]int{d.fuStart, len(*b)})
+		d.fuOn = false
 	}
 	return nil
 }
@@ -265,7 +362,8 @@ func (d *aacDepack) parse(p *rtp.Packet, ts int64, recv time.Time) error {
 		return errMalformed
 	}
 	hdr, data := b[:hdrLen], b[hdrLen:]
-	var sizes []int
+	var sizesArr [16]int // AU sizes; most packets hold a few
+	sizes := sizesArr[:0]
 	pos := 0
 	for i := 0; pos < bits; i++ {
 		idx := d.p.IndexDeltaLength

@@ -101,8 +101,10 @@ type Receiver struct {
 	out []media.Unit
 }
 
+// pending is a packet waiting in the reorder buffer: a copy, since the
+// caller's packet and payload are only lent for the call.
 type pending struct {
-	pkt  *rtp.Packet
+	pkt  rtp.Packet
 	recv time.Time
 }
 
@@ -186,12 +188,17 @@ func (r *Receiver) Stats() ReceiverStats {
 }
 
 // HandleRTP takes one packet, received at recv, and returns the units it
-// completes, in order. Packets may arrive out of order or twice.
+// completes, in order. Packets may arrive out of order or twice. The
+// receiver copies what it keeps of pkt, so the caller may reuse the packet
+// and its payload buffer once HandleRTP returns. The returned slice is
+// valid until the next call of HandleRTP or Flush; the units' data is the
+// caller's to keep.
 func (r *Receiver) HandleRTP(pkt *rtp.Packet, recv time.Time) []media.Unit {
 	if pkt == nil {
 		return nil
 	}
-	r.out = nil
+	clear(r.out) // drop the previous units' references
+	r.out = r.out[:0]
 	if r.started && pkt.SSRC != r.ssrc {
 		r.reset()
 	}
@@ -221,7 +228,19 @@ func (r *Receiver) HandleRTP(pkt *rtp.Packet, recv time.Time) []media.Unit {
 		r.highest = ext
 	}
 	r.stats.Packets++
-	r.buf[ext] = pending{pkt, recv}
+	if ext == r.next && !r.holding && len(r.buf) == 0 {
+		// In order with nothing waiting (always, over TCP): hand it on
+		// without a trip through the reorder buffer.
+		r.delivered[ext&511] = ext
+		r.next++
+		r.deliver(pkt, recv)
+		return r.out
+	}
+	p := pending{pkt: *pkt, recv: recv}
+	p.pkt.Payload = append([]byte(nil), pkt.Payload...)
+	p.pkt.CSRC = append([]uint32(nil), pkt.CSRC...)
+	p.pkt.Extensions = nil // not used past here; they would alias the caller's buffer
+	r.buf[ext] = p
 	r.drain(recv, false)
 	return r.out
 }
@@ -230,7 +249,8 @@ func (r *Receiver) HandleRTP(pkt *rtp.Packet, recv time.Time) []media.Unit {
 // on (the gaps counted as lost) and the units it completes are returned. Call
 // it when the stream ends or stalls.
 func (r *Receiver) Flush() []media.Unit {
-	r.out = nil
+	clear(r.out)
+	r.out = r.out[:0]
 	r.drain(time.Time{}, true)
 	return r.out
 }
@@ -249,7 +269,7 @@ func (r *Receiver) drain(now time.Time, force bool) {
 			delete(r.buf, r.next)
 			r.delivered[r.next&511] = r.next
 			r.next++
-			r.deliver(p.pkt, p.recv)
+			r.deliver(&p.pkt, p.recv)
 			continue
 		}
 		first, oldest := int64(1<<62), now

@@ -26,11 +26,20 @@ type Conn struct {
 	br  *bufio.Reader
 	wmu sync.Mutex
 	hdr [4]byte
+
+	frame   Frame  // the frame ReadMessage returned last
+	discard int    // bytes of that frame still to be skipped in br
+	fbuf    []byte // payloads too large to be lent from br's buffer
 }
+
+// readBufferSize is the size of a connection's read buffer. Interleaved
+// frames up to this size are handed out from it without a copy; 16 KiB
+// holds a dozen RTP packets and keeps a few hundred connections small.
+const readBufferSize = 16 << 10
 
 // NewConn wraps nc.
 func NewConn(nc net.Conn) *Conn {
-	return &Conn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}
+	return &Conn{nc: nc, br: bufio.NewReaderSize(nc, readBufferSize)}
 }
 
 // NetConn returns the underlying connection.
@@ -43,8 +52,48 @@ func (c *Conn) Close() error { return c.nc.Close() }
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
 
 // ReadMessage reads the next item: a *Request, a *Response or a *Frame.
+// A *Frame and its Payload are lent: they stay valid only until the next
+// ReadMessage, so a caller that keeps a payload copies it. Frames are
+// read without allocating.
 func (c *Conn) ReadMessage() (any, error) {
-	return readMessage(c.br)
+	if c.discard > 0 {
+		n := c.discard
+		c.discard = 0
+		if _, err := c.br.Discard(n); err != nil {
+			return nil, err
+		}
+	}
+	b, err := c.br.Peek(1)
+	if err != nil {
+		return nil, err
+	}
+	if b[0] != '$' {
+		return readMessage(c.br)
+	}
+	hdr, err := c.br.Peek(4)
+	if err != nil {
+		return nil, fmt.Errorf("read interleaved frame header: %w", err)
+	}
+	n := int(binary.BigEndian.Uint16(hdr[2:]))
+	c.frame.Channel = hdr[1]
+	if 4+n <= c.br.Size() {
+		p, err := c.br.Peek(4 + n)
+		if err != nil {
+			return nil, fmt.Errorf("read interleaved frame: %w", err)
+		}
+		c.frame.Payload = p[4:]
+		c.discard = 4 + n // skipped at the next read, which ends the loan
+		return &c.frame, nil
+	}
+	c.br.Discard(4)
+	if cap(c.fbuf) < n {
+		c.fbuf = make([]byte, n)
+	}
+	c.frame.Payload = c.fbuf[:n]
+	if _, err := io.ReadFull(c.br, c.frame.Payload); err != nil {
+		return nil, fmt.Errorf("read interleaved frame: %w", err)
+	}
+	return &c.frame, nil
 }
 
 func readMessage(br *bufio.Reader) (any, error) {

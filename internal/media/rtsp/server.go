@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"vigil/internal/media"
@@ -27,6 +28,13 @@ type Faults struct {
 	OmitSprop       bool          // leave sprop-parameter-sets (and VPS/SPS/PPS) out of the SDP
 	EarlyRTP        bool          // send RTP before the PLAY answer
 	RefuseUDP       bool          // answer UDP SETUPs with 461
+}
+
+// ServerCounters count what a Server sent to players. Fields are updated
+// atomically.
+type ServerCounters struct {
+	VideoUnits atomic.Int64 // video access units packetised and written
+	AudioUnits atomic.Int64 // audio units packetised and written
 }
 
 // Server serves the streams of a hub over RTSP and accepts published ones.
@@ -52,6 +60,9 @@ type Server struct {
 	// rtspsrc in its default buffer-mode, auto).
 	NoGOPCache bool
 	Faults     Faults
+	// Counters, when set, counts what the server sent (benchmarks compare
+	// it with what clients received).
+	Counters *ServerCounters
 	// Logf logs connection-level events; nil discards them.
 	Logf func(format string, args ...any)
 

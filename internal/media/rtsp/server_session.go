@@ -325,6 +325,13 @@ func (snd *sender) run(ctx context.Context, started chan struct{}) {
 		if err := snd.send(u); err != nil {
 			return
 		}
+		if c := s.srv.Counters; c != nil {
+			if u.Track < len(s.tracks) && s.tracks[u.Track].Codec.IsVideo() {
+				c.VideoUnits.Add(1)
+			} else {
+				c.AudioUnits.Add(1)
+			}
+		}
 		if first {
 			first = false
 			if f.EarlyRTP {

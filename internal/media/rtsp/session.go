@@ -287,13 +287,13 @@ func (s *Session) setup(ctx context.Context, t *clientTrack) error {
 	return nil
 }
 
-// start launches the readers, the keep-alive and the watchdog.
+// start launches the readers and the goroutine that keeps the session
+// alive and watches it.
 func (s *Session) start() {
 	s.lastRecv.Store(time.Now().UnixNano())
-	s.wg.Add(3)
+	s.wg.Add(2)
 	go s.readControl()
-	go s.keepAlive()
-	go s.watchdog()
+	go s.maintain()
 	for _, t := range s.tracks {
 		if t.rtp != nil {
 			s.wg.Add(2)
@@ -415,31 +415,28 @@ func (s *Session) readControl() {
 	}
 }
 
-func (s *Session) keepAlive() {
-	defer s.wg.Done()
-	tk := time.NewTicker(s.c.keepAliveInterval())
-	defer tk.Stop()
-	rr := time.NewTicker(5 * time.Second)
-	defer rr.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-tk.C:
-			if err := s.c.sendKeepAlive(&s.ctlMu); err != nil {
-				s.fail(s.opts.Stats.count(fmt.Errorf("keep-alive: %w", classify(err))))
-				return
-			}
-		case <-rr.C:
-			s.sendReceiverReports()
-		}
-	}
+// rrInterval is how often receiver reports are sent.
+const rrInterval = 5 * time.Second
+
+// watchInterval is how often a session checks for silence: an eighth of
+// the timeout, between 250 ms and 1 s, so that a session wakes at most a
+// few times a second (hundreds of cameras share the machine).
+func watchInterval(timeout time.Duration) time.Duration {
+	return min(max(timeout/8, 250*time.Millisecond), time.Second)
 }
 
-func (s *Session) watchdog() {
+// maintain is the session's one timer-driven goroutine: it ends the session
+// when no packet came for Options.Timeout, sends keep-alives and sends
+// receiver reports.
+func (s *Session) maintain() {
 	defer s.wg.Done()
-	tk := time.NewTicker(250 * time.Millisecond)
+	ka := s.c.keepAliveInterval()
+	// Keep-alives go out at most a quarter interval late.
+	every := max(min(watchInterval(s.opts.Timeout), ka/4), 250*time.Millisecond)
+	start := time.Now()
+	tk := time.NewTicker(every)
 	defer tk.Stop()
+	nextKA, nextRR := start.Add(ka), start.Add(rrInterval)
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -448,6 +445,17 @@ func (s *Session) watchdog() {
 			if now.Sub(time.Unix(0, s.lastRecv.Load())) > s.opts.Timeout {
 				s.fail(s.opts.Stats.count(fmt.Errorf("%w: no RTP from %s for %s", ErrTimeout, redact(s.c.url), s.opts.Timeout)))
 				return
+			}
+			if !now.Before(nextKA) {
+				nextKA = now.Add(ka)
+				if err := s.c.sendKeepAlive(&s.ctlMu); err != nil {
+					s.fail(s.opts.Stats.count(fmt.Errorf("keep-alive: %w", classify(err))))
+					return
+				}
+			}
+			if !now.Before(nextRR) {
+				nextRR = now.Add(rrInterval)
+				s.sendReceiverReports()
 			}
 		}
 	}

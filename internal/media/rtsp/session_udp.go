@@ -68,8 +68,7 @@ func (s *Session) readUDP(t *clientTrack, isRTCP bool) {
 		if s.kind == TransportUDP && !from.IP.Equal(server) {
 			continue // not from our server: ignore
 		}
-		b := make([]byte, n)
-		copy(b, buf[:n])
+		b := buf[:n] // lent: the receiver copies what it keeps
 		if isRTCP {
 			if s.kind == TransportUDP {
 				s.deliverMu.Lock()
