@@ -30,7 +30,7 @@ type browser struct {
 }
 
 // newBrowser starts Chromium with the flags verified on Debian (see
-// /work/shared/PEERS.md) in the given UI language; it stops with the test.
+// the shared PEERS.md) in the given UI language; it stops with the test.
 func newBrowser(t *testing.T, lang string) *browser {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

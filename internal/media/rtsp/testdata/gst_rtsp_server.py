@@ -6,7 +6,7 @@ usage: gst_rtsp_server.py PORT MOUNT=FILE [MOUNT=FILE ...]
 Serves each raw H.264 (.h264) or H.265 (.h265) elementary stream FILE in a
 loop at rtsp://127.0.0.1:PORT/MOUNT, over UDP and TCP. Prints READY once
 listening. From a raw stream the parser sets only DTS, so a probe on the
-payloader's sink pad copies DTS into PTS (see /work/shared/PEERS.md).
+payloader's sink pad copies DTS into PTS (see the shared PEERS.md).
 """
 import sys
 
