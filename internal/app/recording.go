@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"vigil/internal/i18n"
 	"vigil/internal/media/rtsp"
 	"vigil/internal/policy"
 	"vigil/internal/record"
@@ -41,8 +42,9 @@ func (a *App) startRecording(ctx context.Context) error {
 
 // registerDemoCamera gives the i-th demo camera a registry file in the root
 // unit (once; a restart finds it by its code), so that the gate knows its
-// unit like any other camera's.
-func (a *App) registerDemoCamera(ctx context.Context, i int, name string) (string, error) {
+// unit like any other camera's. Its name is in the console's default
+// language, zh-CN.
+func (a *App) registerDemoCamera(ctx context.Context, i int, _ string) (string, error) {
 	code := fmt.Sprintf("11010100001320%06d", i)
 	var id string
 	err := a.DB.QueryRow(ctx, `SELECT id FROM cameras WHERE code = ?`, code).Scan(&id)
@@ -60,7 +62,7 @@ func (a *App) registerDemoCamera(ctx context.Context, i int, name string) (strin
 		Grants: []policy.Grant{{Role: "system", Permissions: policy.AllPermissions, ScopeUnitID: rootID, ScopePath: rootPath}}}
 	enabled := true
 	cam, err := a.Registry.Register(ctx, system, registry.CameraInput{Enabled: &enabled, CameraFile: registry.CameraFile{
-		Code: code, UnitID: rootID, Name: fmt.Sprintf("%s (vigil sim)", name), Vendor: "Vigil", Model: "simulator",
+		Code: code, UnitID: rootID, Name: i18n.T("zh-CN", "demo.camera_name", map[string]any{"n": i}), Vendor: "Vigil", Model: "simulator",
 		Type: "fixed", RecordingMode: "continuous", Division: "110101",
 	}})
 	if err != nil {
