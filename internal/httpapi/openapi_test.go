@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"gopkg.in/yaml.v3"
 )
 
 // TestOpenAPIMatchesRoutes: every route the router serves is documented,
@@ -66,5 +67,51 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	if len(served) < 8 {
 		t.Fatalf("only %d API routes found: the walk is broken", len(served))
+	}
+}
+
+// TestOpenAPIFragmentsMatchTheirRoutes: each fragment documents exactly the
+// routes of the area it describes, so a route is documented where its
+// handlers live.
+func TestOpenAPIFragmentsMatchTheirRoutes(t *testing.T) {
+	s := &Server{}
+	cases := []struct {
+		file  string
+		mount func(chi.Router)
+	}{
+		{"openapi/registry.yaml", func(r chi.Router) { s.registryRoutes(r, nil) }},
+		{"openapi/recordings.yaml", func(r chi.Router) { s.recordingRoutes(r, RecordingDeps{}) }},
+		{"openapi/live.yaml", func(r chi.Router) { s.liveRoutes(r, LiveDeps{}) }},
+	}
+	for _, c := range cases {
+		b, err := openapiFS.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Paths map[string]map[string]any `yaml:"paths"`
+		}
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("%s: %v", c.file, err)
+		}
+		var documented, served []string
+		for p, ops := range doc.Paths {
+			for m := range ops {
+				if m != "parameters" {
+					documented = append(documented, strings.ToUpper(m)+" "+p)
+				}
+			}
+		}
+		r := chi.NewRouter()
+		r.Route("/api/v1", c.mount)
+		chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+			served = append(served, method+" "+strings.TrimSuffix(strings.ReplaceAll(route, "/*/", "/"), "/"))
+			return nil
+		})
+		sort.Strings(documented)
+		sort.Strings(served)
+		if len(served) == 0 || strings.Join(documented, "\n") != strings.Join(served, "\n") {
+			t.Errorf("%s documents:\n%v\nbut the routes served are:\n%v", c.file, documented, served)
+		}
 	}
 }

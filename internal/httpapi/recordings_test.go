@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -194,38 +192,4 @@ func TestRecordingsHTTP(t *testing.T) {
 			t.Fatalf("forecast: %d %s", resp.StatusCode, b)
 		}
 	})
-}
-
-// TestRecordingsOpenAPIFragment: openapi/recordings.yaml documents exactly
-// the routes recordingRoutes serves.
-func TestRecordingsOpenAPIFragment(t *testing.T) {
-	b, err := openapiFS.ReadFile("openapi/recordings.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Paths map[string]map[string]any `yaml:"paths"`
-	}
-	if err := yamlUnmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var documented, served []string
-	for p, ops := range doc.Paths {
-		for m := range ops {
-			if m != "parameters" {
-				documented = append(documented, strings.ToUpper(m)+" "+p)
-			}
-		}
-	}
-	r := chi.NewRouter()
-	r.Route("/api/v1", func(r chi.Router) { (&Server{}).recordingRoutes(r, RecordingDeps{}) })
-	chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		served = append(served, method+" "+strings.TrimSuffix(strings.ReplaceAll(route, "/*/", "/"), "/"))
-		return nil
-	})
-	sort.Strings(documented)
-	sort.Strings(served)
-	if fmt.Sprint(documented) != fmt.Sprint(served) {
-		t.Errorf("documented:\n%v\nserved:\n%v", documented, served)
-	}
 }

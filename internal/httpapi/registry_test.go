@@ -5,17 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
-	"gopkg.in/yaml.v3"
 
 	"vigil/internal/audit"
 	"vigil/internal/keyring"
@@ -247,42 +244,3 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
-
-// TestRegistryOpenAPIFragment: openapi/registry.yaml documents exactly the
-// routes registryRoutes serves.
-func TestRegistryOpenAPIFragment(t *testing.T) {
-	if _, err := OpenAPI(); err != nil {
-		t.Fatalf("the OpenAPI document does not load: %v", err)
-	}
-	b, err := openapiFS.ReadFile("openapi/registry.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Paths map[string]map[string]any `yaml:"paths"`
-	}
-	if err := yamlUnmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var documented, served []string
-	for p, ops := range doc.Paths {
-		for m := range ops {
-			if m != "parameters" {
-				documented = append(documented, strings.ToUpper(m)+" "+p)
-			}
-		}
-	}
-	r := chi.NewRouter()
-	r.Route("/api/v1", func(r chi.Router) { (&Server{}).registryRoutes(r, nil) })
-	chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		served = append(served, method+" "+strings.TrimSuffix(strings.ReplaceAll(route, "/*/", "/"), "/"))
-		return nil
-	})
-	sort.Strings(documented)
-	sort.Strings(served)
-	if fmt.Sprint(documented) != fmt.Sprint(served) {
-		t.Errorf("documented:\n%v\nserved:\n%v", documented, served)
-	}
-}
-
-func yamlUnmarshal(b []byte, v any) error { return yaml.Unmarshal(b, v) }
