@@ -1,14 +1,8 @@
 package record
 
 import (
-	"bufio"
 	"context"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,48 +12,10 @@ import (
 	"vigil/internal/testutil"
 )
 
-// startGStreamer runs GStreamer's RTSP server (the media/rtsp tests'
-// script) serving the simulator's H.264 clip at /h264.
+// startGStreamer runs GStreamer's RTSP server serving the simulator's
+// H.264 clip at /h264.
 func startGStreamer(t *testing.T) string {
-	t.Helper()
-	py := testutil.Tool(t, "/usr/bin/python3") // Debian's: the gi bindings live there
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	clip, _ := filepath.Abs(filepath.Join("..", "sim", "clips", "clip.h264"))
-	script := filepath.Join("..", "media", "rtsp", "testdata", "gst_rtsp_server.py")
-	cmd := exec.Command(py, script, port, "h264="+clip)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == "READY" {
-				ready <- true
-			}
-		}
-		ready <- false
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatal("GStreamer RTSP server exited before READY")
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("GStreamer RTSP server not ready in 15 s")
-	}
-	return "127.0.0.1:" + port
+	return testutil.GStreamerRTSP(t, map[string]string{"h264": filepath.Join("..", "sim", "clips", "clip.h264")})
 }
 
 // TestRecordFromGStreamer records a camera served by a third-party RTSP

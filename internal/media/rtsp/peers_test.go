@@ -1,7 +1,6 @@
 package rtsp_test
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -17,46 +16,12 @@ import (
 	"vigil/internal/testutil"
 )
 
-// startGStreamer runs GStreamer's RTSP server (testdata/gst_rtsp_server.py)
-// serving the simulator's clips at /h264 and /h265.
+// startGStreamer runs GStreamer's RTSP server serving the simulator's
+// clips at /h264 and /h265.
 func startGStreamer(t *testing.T) string {
-	t.Helper()
-	py := testutil.Tool(t, "/usr/bin/python3") // Debian's: the gi bindings live there
-	if out, err := exec.Command(py, "-c", "import gi; gi.require_version('GstRtspServer', '1.0')").CombinedOutput(); err != nil {
-		t.Fatalf("GStreamer RTSP server bindings missing (apt-get install gir1.2-gst-rtsp-server-1.0 python3-gi): %v\n%s", err, out)
-	}
-	clips, _ := filepath.Abs(filepath.Join("..", "..", "sim", "clips"))
-	port := strconv.Itoa(freePort(t))
-	cmd := exec.Command(py, filepath.Join("testdata", "gst_rtsp_server.py"), port,
-		"h264="+filepath.Join(clips, "clip.h264"), "h265="+filepath.Join(clips, "clip.h265"))
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == "READY" {
-				ready <- true
-			}
-		}
-		ready <- false
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatal("GStreamer RTSP server exited before READY")
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("GStreamer RTSP server not ready in 15 s")
-	}
-	return "127.0.0.1:" + port
+	clips := filepath.Join("..", "..", "sim", "clips")
+	return testutil.GStreamerRTSP(t, map[string]string{
+		"h264": filepath.Join(clips, "clip.h264"), "h265": filepath.Join(clips, "clip.h265")})
 }
 
 // Our client pulls H.264 and H.265 from GStreamer's RTSP server over TCP
