@@ -86,8 +86,10 @@ func TestPlaybackConsole(t *testing.T) {
 		simulate(t, a, id, true)
 		ids, codes = append(ids, id), append(codes, code)
 	}
-	sp := recorded(t, admin, ids[0], 12*time.Second)
-	recorded(t, admin, ids[1], 12*time.Second)
+	// 20 s: the seek lands 8 s in and 4× then plays 8 s more, all inside
+	// what was recorded when the clip opened.
+	sp := recorded(t, admin, ids[0], 20*time.Second)
+	recorded(t, admin, ids[1], 20*time.Second)
 	at := sp.Start.Add(3 * time.Second).Truncate(time.Second).Local()
 
 	b := newBrowser(t, "zh-CN")
