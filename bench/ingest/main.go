@@ -6,7 +6,11 @@
 //
 //	go run ./bench/ingest --counts 50,100 --seconds 20
 //	go run ./bench/ingest --sut "vigil ingest-test {urls}" --counts 50
+//	go build -o /tmp/ingest ./bench/ingest && taskset -c 1 /tmp/ingest --product --server-cpus 0 --counts 100,200
 //
+// Without --product it measures a harness (bench/ingest/sut: the RTSP
+// client writing fMP4 files), not the product; --product measures `vigil
+// serve` itself (product.go).
 // The SUT command line may hold {urls} (replaced by the N stream URLs as
 // separate arguments) and {n}. At the end the SUT gets SIGINT and may print
 // lines "stream URL received=R expected=E" (as the default SUT,
@@ -62,7 +66,16 @@ func main() {
 	simCmd := flag.String("sim", "", "external simulator command (e.g. \"vigil sim\"); empty runs it in-process")
 	transport := flag.String("transport", "tcp", "transport for the default SUT")
 	sutArgs := flag.String("sut-args", "", "extra flags for the default SUT (e.g. \"--gogc 50 --memlimit-mb 400\")")
+	product := flag.Bool("product", false, "measure `vigil serve` with cameras registered through the API (see product.go)")
+	capacity := flag.Bool("capacity", false, "product mode: stop at the first count that does not hold and print the capacity")
+	vigilBin := flag.String("vigil", "", "product mode: the vigil binary (empty builds ./cmd/vigil)")
+	serverCPUs := flag.String("server-cpus", "", "product mode: taskset CPU list for vigil serve (e.g. 0)")
 	flag.Parse()
+	if *product {
+		runProduct(parseCounts(*counts), *capacity, productOptions{vigil: *vigilBin, serverCPUs: *serverCPUs, vcodec: *vcodec,
+			audio: *audio, warmup: time.Duration(*warmup) * time.Second, dur: time.Duration(*seconds) * time.Second, fps: 25})
+		return
+	}
 
 	if *sut == "" {
 		bin, err := buildDefaultSUT()
