@@ -170,3 +170,22 @@ func waitHealthy(t *testing.T, url string, c *http.Client) {
 	}
 	t.Fatalf("%s never answered 200", url)
 }
+
+// `vigil help` names every command the binary runs, with its
+// subcommands (the sub-command of recordings was once missing).
+func TestHelpListsEveryCommand(t *testing.T) {
+	code, out, _ := runVigil(t, context.Background(), "help")
+	if code != 0 {
+		t.Fatalf("help: exit %d", code)
+	}
+	want := []string{"serve", "migrate", "user create", "audit verify", "profile list", "version", "help"}
+	for name := range extraCommands {
+		want = append(want, name)
+	}
+	want = append(want, "recordings verify")
+	for _, w := range want {
+		if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(w)).MatchString(out) {
+			t.Errorf("vigil help does not list %q:\n%s", w, out)
+		}
+	}
+}

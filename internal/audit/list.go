@@ -37,11 +37,11 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 		add("actor_id = ?", f.ActorID)
 	}
 	if f.Actor != "" {
-		add("actor_name LIKE ?", "%"+f.Actor+"%")
+		add(`actor_name LIKE ? ESCAPE '\'`, "%"+likeEscape(f.Actor)+"%")
 	}
 	if f.Action != "" {
 		if strings.HasSuffix(f.Action, ".") {
-			add("action LIKE ?", f.Action+"%")
+			add(`action LIKE ? ESCAPE '\'`, likeEscape(f.Action)+"%")
 		} else {
 			add("action = ?", f.Action)
 		}
@@ -87,4 +87,10 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// likeEscape makes s match itself literally in a LIKE pattern with
+// ESCAPE '\': % and _ are wildcards otherwise.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
