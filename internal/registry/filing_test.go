@@ -189,3 +189,50 @@ func TestUnitCompliance(t *testing.T) { // OPS-6, REG-1, REG-9
 		}
 	})
 }
+
+// REG-3: a filing is reviewed by a police unit that is not the filer's own.
+// A police unit once accepted its own system's filing; a police unit below
+// the filer, or the person who submitted it, may not either.
+func TestFilingNotReviewedByFiler_REG3(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		fx := newFixture(t, db)
+		if _, err := db.Exec(ctx, `INSERT INTO units (id, parent_id, path, name, kind, division, created_at, updated_at)
+			VALUES ('guard', 'putuo', '/city/putuo/guard/', 'guard', 'police', '310107', 1, 1)`); err != nil {
+			t.Fatal(err)
+		}
+		// putuo (police) files its own system; a putuo officer with camera.admin and admin.units submits.
+		filer := &policy.Subject{UserID: "pcop", Name: "pcop", UnitID: "putuo", UnitName: "putuo", UnitKind: "police",
+			Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.CameraAdmin, policy.AdminUnits}, ScopeUnitID: "putuo", ScopePath: "/city/putuo/"}}}
+		sys, err := fx.reg.CreateSystem(ctx, filer, SystemInput{UnitID: "putuo", Name: "分局监控", InUseOn: "2026-05-20"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fl, err := fx.reg.SubmitFiling(ctx, filer, FilingInput{SystemID: sys.ID, Kind: FilingInitial})
+		if err != nil {
+			t.Fatal(err)
+		}
+		colleague := &policy.Subject{UserID: "pcop2", Name: "pcop2", UnitID: "putuo", UnitName: "putuo", UnitKind: "police",
+			Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.AdminUnits}, ScopeUnitID: "putuo", ScopePath: "/city/putuo/"}}}
+		// A police unit below the filer, with a grant reaching up over it.
+		below := &policy.Subject{UserID: "gcop", Name: "gcop", UnitID: "guard", UnitName: "guard", UnitKind: "police",
+			Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.AdminUnits}, ScopeUnitID: "putuo", ScopePath: "/city/putuo/"}}}
+		// A subject whose cached kind says police while its unit is not.
+		liar := &policy.Subject{UserID: "liar", Name: "liar", UnitID: "school", UnitName: "school", UnitKind: "police",
+			Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.AdminUnits}, ScopeUnitID: "putuo", ScopePath: "/city/putuo/"}}}
+		for name, s := range map[string]*policy.Subject{"the submitter": filer, "the filer's colleague": colleague, "a police unit below the filer": below, "a non-police unit": liar} {
+			var denied *policy.DeniedError
+			if _, err := fx.reg.AcceptFiling(ctx, s, fl.ID); !errors.As(err, &denied) {
+				t.Fatalf("%s accepted the filing: %v", name, err)
+			}
+			if _, err := fx.reg.ReturnFiling(ctx, s, fl.ID, "no"); !errors.As(err, &denied) {
+				t.Fatalf("%s returned the filing: %v", name, err)
+			}
+		}
+		city := &policy.Subject{UserID: "ccop", Name: "ccop", UnitID: "city", UnitName: "city", UnitKind: "police",
+			Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.AdminUnits}, ScopeUnitID: "city", ScopePath: "/city/"}}}
+		if got, err := fx.reg.AcceptFiling(ctx, city, fl.ID); err != nil || got.State != FilingAccepted {
+			t.Fatalf("the city police above the filer: %v %v", got, err)
+		}
+	})
+}
