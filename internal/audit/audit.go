@@ -117,6 +117,7 @@ func (l *Log) AppendTx(ctx context.Context, tx *store.Tx, e Entry) (Entry, error
 	if err != nil {
 		return Entry{}, err
 	}
+	markDenial(ctx, e)
 	return out[0], nil
 }
 
@@ -134,6 +135,9 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	// Once queued the entry will be written; wait for durability even if the
 	// caller's context ends, so a reported failure is a real one.
 	resp := <-r.resp
+	if resp.err == nil {
+		markDenial(ctx, e)
+	}
 	return resp.e, resp.err
 }
 

@@ -44,12 +44,18 @@ type Deps struct {
 	TLS        bool         // cookies are Secure when true
 	Version    string
 	Ready      func() bool // /healthz answers 200 once this is true
+
+	// DenialWindow coalesces audited denials per subject, route and code
+	// (default DefaultDenialWindow); Now is the clock (tests).
+	DenialWindow time.Duration
+	Now          func() time.Time
 }
 
 // Server is the HTTP handler.
 type Server struct {
-	d      Deps
-	router chi.Router
+	d       Deps
+	router  chi.Router
+	denials denials
 }
 
 // MaxBody is the largest request body accepted by JSON endpoints.
@@ -62,7 +68,7 @@ func New(d Deps) *Server {
 	}
 	s := &Server{d: d}
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.securityHeaders, s.accessLog)
+	r.Use(s.trackDenials, s.recoverer, s.securityHeaders, s.accessLog)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		if d.Console != nil && r.Method == http.MethodGet && !isAPI(r) {
 			d.Console.ServeHTTP(w, r)
