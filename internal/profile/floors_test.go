@@ -63,3 +63,28 @@ func TestDeploymentProfileFloors_RET1(t *testing.T) {
 		}
 	}
 }
+
+// REG-3: every profile states whether a move is filed, against its own
+// article: 004 §10 ¶2 (移动或者拆除前三十日内) files moves as removals; the
+// Guangdong draft deleted removal filing for want of a higher-law basis.
+func TestMoveFilingPerProfile_REG3(t *testing.T) {
+	want := map[string]struct {
+		move   bool
+		cite   string
+		timing string
+	}{
+		"wuhan-2023":   {true, "004 §10 ¶2", "before"},
+		"tianjin-2025": {true, "000 §25 ¶2", "after"},
+		"guangdong":    {false, "002 old §15 (deleted)", ""},
+	}
+	for name, w := range want {
+		p, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, req, timing, cite := p.MoveFilingDeadlineDays()
+		if req != w.move || !strings.Contains(strings.Join(cite, ","), w.cite) || (w.move && timing != w.timing) {
+			t.Errorf("%s: move filed %v (%s) %v, want %v %s citing %s", name, req, timing, cite, w.move, w.timing, w.cite)
+		}
+	}
+}

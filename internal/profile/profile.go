@@ -102,6 +102,9 @@ type Filing struct {
 	RemovalRequired     Cited[bool]   `yaml:"removal_required" json:"removal_required"`
 	RemovalDeadlineDays Cited[int]    `yaml:"removal_deadline_days" json:"removal_deadline_days"`
 	RemovalTiming       Cited[string] `yaml:"removal_timing" json:"removal_timing"` // before | after
+	// MoveRequired: moving a system (not only removing it) is filed too,
+	// within the removal window and timing (004 §10 ¶2: 移动或者拆除前三十日内).
+	MoveRequired Cited[bool] `yaml:"move_required" json:"move_required"`
 }
 
 // Retrieval holds who approves viewing and copying for each kind of requester, ACC-4, ACC-5.
@@ -455,6 +458,7 @@ func (p *Profile) rules() []rule {
 	add("filing.removal_required", p.Filing.RemovalRequired)
 	add("filing.removal_deadline_days", p.Filing.RemovalDeadlineDays)
 	add("filing.removal_timing", p.Filing.RemovalTiming)
+	add("filing.move_required", p.Filing.MoveRequired)
 	for _, k := range codes(requesterKinds) {
 		if a, ok := p.Retrieval.Approval[k]; ok {
 			add("retrieval.approval."+k+".view", a.View)

@@ -236,3 +236,27 @@ func TestFilingNotReviewedByFiler_REG3(t *testing.T) {
 		}
 	})
 }
+
+// REG-3: 004 §10 ¶2 files a move, not only a removal, within the 30 days
+// before it. A permanent move once obliged nothing.
+func TestPermanentMoveIsFiled_REG3(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		fx := newFixture(t, db)
+		cam, err := fx.reg.Register(ctx, fx.admin, CameraInput{CameraFile: completeFile(1, "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := fx.reg.RecordMove(ctx, fx.admin, cam.ID, MoveInput{Kind: "move", Lat: 31.2501, Lon: 121.3976})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.FilingRequired || m.Timing != "before" || m.FilingDueOn == "" || !strings.Contains(strings.Join(m.Cite, ","), "004 §10 ¶2") {
+			t.Fatalf("a permanent move under the baseline: %+v", m)
+		}
+		tmp, err := fx.reg.RecordMove(ctx, fx.admin, cam.ID, MoveInput{Kind: "temporary", ConsentBy: "某学校", RestoreBy: "2026-07-01"})
+		if err != nil || tmp.FilingRequired {
+			t.Fatalf("a temporary move: %+v %v", tmp, err)
+		}
+	})
+}

@@ -212,6 +212,12 @@ type Move struct {
 	Overdue         bool      `json:"overdue"`
 	CreatedAt       time.Time `json:"created_at"`
 	CreatedBy       string    `json:"created_by"`
+
+	// The filing a permanent move obliges (REG-3), as for a removal.
+	FilingRequired bool     `json:"filing_required,omitempty"`
+	FilingDueOn    string   `json:"filing_due_on,omitempty"`
+	Timing         string   `json:"timing,omitempty"` // before | after the move
+	Cite           []string `json:"cite,omitempty"`
 }
 
 // RecordMove records a move. A permanent move also updates the position.
@@ -273,8 +279,18 @@ func (s *Service) RecordMove(ctx context.Context, subj *policy.Subject, id strin
 	if c2, err := s.getCamera(ctx, s.db, id); err == nil {
 		s.indexCamera(c2)
 	}
-	return &Move{ID: mid, CameraID: id, CameraCode: c.Code, Kind: in.Kind, ReplacementPlan: in.ReplacementPlan, ConsentBy: in.ConsentBy,
-		RestoreBy: in.RestoreBy, CreatedAt: store.Time(store.Micros(now)), CreatedBy: a.ID}, nil
+	m := &Move{ID: mid, CameraID: id, CameraCode: c.Code, Kind: in.Kind, ReplacementPlan: in.ReplacementPlan, ConsentBy: in.ConsentBy,
+		RestoreBy: in.RestoreBy, CreatedAt: store.Time(store.Micros(now)), CreatedBy: a.ID}
+	// A permanent move is filed like a removal where the profile says so
+	// (004 §10 ¶2: within the 30 days before it is moved or removed).
+	if in.Kind == "move" && s.profile != nil {
+		days, req, timing, cite := s.profile.MoveFilingDeadlineDays()
+		m.FilingRequired, m.Timing, m.Cite = req, timing, cite
+		if req {
+			m.FilingDueOn = now.AddDate(0, 0, days).Format("2006-01-02")
+		}
+	}
+	return m, nil
 }
 
 // Restore records that a temporarily moved camera is back.
