@@ -13,6 +13,9 @@
 //     caller's transaction). Entries without a state change (a failed
 //     sign-in) go through Append, which batches concurrent callers into one
 //     transaction and returns only once the batch is durable.
+//   - Denials are entries too (Outcome Denied): a domain that refuses
+//     audits its refusal, or the HTTP layer does, once (TrackDenials).
+//   - Reading is scoped (Filter.Scopes) like the access registry.
 //   - Pruning removes a prefix of the chain older than the profile's
 //     retention and leaves a signed checkpoint (seq, hash) from which the
 //     rest still verifies.
