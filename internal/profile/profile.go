@@ -105,6 +105,10 @@ type Filing struct {
 	// MoveRequired: moving a system (not only removing it) is filed too,
 	// within the removal window and timing (004 §10 ¶2: 移动或者拆除前三十日内).
 	MoveRequired Cited[bool] `yaml:"move_required" json:"move_required"`
+	// NonMandatedOnly: removal and move filings concern systems outside the
+	// mandated sites only; those at mandated sites need a replacement plan
+	// instead (004 §10 ¶1 and ¶2).
+	NonMandatedOnly Cited[bool] `yaml:"non_mandated_only" json:"non_mandated_only"`
 }
 
 // Retrieval holds who approves viewing and copying for each kind of requester, ACC-4, ACC-5.
@@ -459,6 +463,7 @@ func (p *Profile) rules() []rule {
 	add("filing.removal_deadline_days", p.Filing.RemovalDeadlineDays)
 	add("filing.removal_timing", p.Filing.RemovalTiming)
 	add("filing.move_required", p.Filing.MoveRequired)
+	add("filing.non_mandated_only", p.Filing.NonMandatedOnly)
 	for _, k := range codes(requesterKinds) {
 		if a, ok := p.Retrieval.Approval[k]; ok {
 			add("retrieval.approval."+k+".view", a.View)

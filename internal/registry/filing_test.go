@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"vigil/internal/policy"
+	"vigil/internal/profile"
 	"vigil/internal/store"
 	"vigil/internal/store/storetest"
 )
@@ -257,6 +258,54 @@ func TestPermanentMoveIsFiled_REG3(t *testing.T) {
 		tmp, err := fx.reg.RecordMove(ctx, fx.admin, cam.ID, MoveInput{Kind: "temporary", ConsentBy: "某学校", RestoreBy: "2026-07-01"})
 		if err != nil || tmp.FilingRequired {
 			t.Fatalf("a temporary move: %+v %v", tmp, err)
+		}
+	})
+}
+
+// REG-3, REG-12: under 004 §10 a system at a mandated site (§6) is moved
+// or removed with a replacement plan (¶1) and not filed; one outside them
+// is filed within the 30 days before (¶2).
+func TestMoveFilingOutsideMandatedSitesOnly_REG3(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		fx := newFixture(t, db)
+		wuhan, err := profile.Load("wuhan-2023")
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := New(db, fx.log, wuhan, fx.reg.keyring, DirStore{Dir: t.TempDir()})
+		reg.SetClock(fx.reg.now)
+		mandated, err := reg.CreateSite(ctx, fx.admin, SiteInput{UnitID: "school", Name: "主干道", Category: "main_roads"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := reg.CreateSite(ctx, fx.admin, SiteInput{UnitID: "school", Name: "农贸市场", Category: "farmers_markets"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		atMandated, err := reg.Register(ctx, fx.admin, CameraInput{CameraFile: completeFile(1, mandated.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		atOther, err := reg.Register(ctx, fx.admin, CameraInput{CameraFile: completeFile(2, other.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := reg.RecordMove(ctx, fx.admin, atMandated.ID, MoveInput{Kind: "move", ReplacementPlan: "复建方案 2026-1"})
+		if err != nil || m.FilingRequired || !strings.Contains(strings.Join(m.Cite, ","), "004 §10 ¶1") {
+			t.Fatalf("a move at a mandated site: %+v %v", m, err)
+		}
+		m, err = reg.RecordMove(ctx, fx.admin, atOther.ID, MoveInput{Kind: "move"})
+		if err != nil || !m.FilingRequired || m.Timing != "before" {
+			t.Fatalf("a move outside the mandated sites: %+v %v", m, err)
+		}
+		r, err := reg.Deregister(ctx, fx.admin, atOther.ID, DeregisterInput{Reason: "拆除"})
+		if err != nil || !r.FilingRequired {
+			t.Fatalf("a removal outside the mandated sites: %+v %v", r, err)
+		}
+		r, err = reg.Deregister(ctx, fx.admin, atMandated.ID, DeregisterInput{Reason: "拆除", ReplacementPlan: "复建方案 2026-2"})
+		if err != nil || r.FilingRequired {
+			t.Fatalf("a removal at a mandated site: %+v %v", r, err)
 		}
 	})
 }
