@@ -29,6 +29,8 @@ Commands:
   user create|reset-password|disable
                              manage accounts from the command line
   audit verify               recompute the audit chain; exit 1 naming the first bad entry
+  recordings verify          re-hash kept segments, check their chain, anchors and that every
+                             deletion is proven by a retention audit entry; exit 1 naming the first bad one
   profile list|show NAME     the jurisdiction profiles and their cited values
   sim                        simulated RTSP cameras: rtsp://127.0.0.1:8554/cam1…camN
   version                    print the version

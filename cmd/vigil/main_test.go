@@ -170,3 +170,53 @@ func waitHealthy(t *testing.T, url string, c *http.Client) {
 	}
 	t.Fatalf("%s never answered 200", url)
 }
+
+// `vigil help` names every command the binary runs, with its
+// subcommands (the sub-command of recordings was once missing).
+func TestHelpListsEveryCommand(t *testing.T) {
+	code, out, _ := runVigil(t, context.Background(), "help")
+	if code != 0 {
+		t.Fatalf("help: exit %d", code)
+	}
+	want := []string{"serve", "migrate", "user create", "audit verify", "profile list", "version", "help"}
+	for name := range extraCommands {
+		want = append(want, name)
+	}
+	want = append(want, "recordings verify")
+	for _, w := range want {
+		if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(w)).MatchString(out) {
+			t.Errorf("vigil help does not list %q:\n%s", w, out)
+		}
+	}
+}
+
+// RET-1: `serve --profile-file` refuses, at start, a profile below the
+// legal floors, naming the key and the article; and a shipped name.
+func TestServeRefusesProfileBelowFloor_RET1(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runVigil(t, context.Background(), "profile", "show", "national-baseline", "--yaml")
+	if code != 0 {
+		t.Fatalf("profile show: %d %s", code, errs)
+	}
+	low := strings.Replace(strings.Replace(out, "name: national-baseline", "name: acme-city", 1), "min_days: {value: 30,", "min_days: {value: 1,", 1)
+	if low == out || !strings.Contains(low, "min_days: {value: 1,") {
+		t.Fatalf("test setup: the YAML has changed form:\n%s", out)
+	}
+	for name, yaml := range map[string]string{"floor": low, "shipped name": strings.Replace(low, "name: acme-city", "name: national-baseline", 1)} {
+		f := filepath.Join(dir, "own.yaml")
+		os.WriteFile(f, []byte(yaml), 0o600)
+		code, _, stderr := runVigil(t, context.Background(), "serve", "--data", dir, "--listen", "127.0.0.1:0", "--profile-file", f)
+		want := []string{"retention.min_days", "000 §29"}
+		if name == "shipped name" {
+			want = []string{"national-baseline", "shipped"}
+		}
+		if code != 2 {
+			t.Errorf("%s: exit %d, stderr %q", name, code, stderr)
+		}
+		for _, w := range want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: stderr %q does not name %q", name, stderr, w)
+			}
+		}
+	}
+}

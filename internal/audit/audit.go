@@ -13,6 +13,9 @@
 //     caller's transaction). Entries without a state change (a failed
 //     sign-in) go through Append, which batches concurrent callers into one
 //     transaction and returns only once the batch is durable.
+//   - Denials are entries too (Outcome Denied): a domain that refuses
+//     audits its refusal, or the HTTP layer does, once (TrackDenials).
+//   - Reading is scoped (Filter.Scopes) like the access registry.
 //   - Pruning removes a prefix of the chain older than the profile's
 //     retention and leaves a signed checkpoint (seq, hash) from which the
 //     rest still verifies.
@@ -117,6 +120,7 @@ func (l *Log) AppendTx(ctx context.Context, tx *store.Tx, e Entry) (Entry, error
 	if err != nil {
 		return Entry{}, err
 	}
+	markDenial(ctx, e)
 	return out[0], nil
 }
 
@@ -134,6 +138,9 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	// Once queued the entry will be written; wait for durability even if the
 	// caller's context ends, so a reported failure is a real one.
 	resp := <-r.resp
+	if resp.err == nil {
+		markDenial(ctx, e)
+	}
 	return resp.e, resp.err
 }
 

@@ -20,7 +20,29 @@ type Filter struct {
 	Outcome   string
 	BeforeSeq int64 // page backwards: entries with seq < BeforeSeq
 	Limit     int   // default 100, at most 1000
+
+	// Scopes, when not nil, limits the entries to those of the unit
+	// subtrees at these paths (an auditor's audit.read scopes), as the
+	// access registry is limited: an entry is shown when its actor is a
+	// user of a unit in scope or its object belongs to one; and never when
+	// its object — a camera, unit, user, system, filing or site — belongs
+	// to a unit outside the scopes. Entries tied
+	// to no unit (the system about itself) are for scopes over the root.
+	Scopes []string
 }
+
+// The unit path of an entry's actor (a user) and of its object.
+const (
+	actorPathSQL = `(SELECT n.path FROM users u JOIN units n ON n.id = u.unit_id WHERE u.id = e.actor_id)`
+	objPathSQL   = `COALESCE(
+		(SELECT n.path FROM cameras c JOIN units n ON n.id = c.unit_id WHERE e.object LIKE 'camera:%' AND c.id = substr(e.object, 8)),
+		(SELECT n.path FROM cameras c JOIN units n ON n.id = c.unit_id WHERE e.object LIKE 'camera:%' AND c.code = substr(e.object, 8)),
+		(SELECT n.path FROM units n WHERE e.object LIKE 'unit:%' AND n.id = substr(e.object, 6)),
+		(SELECT n.path FROM users u JOIN units n ON n.id = u.unit_id WHERE e.object LIKE 'user:%' AND u.id = substr(e.object, 6)),
+		(SELECT n.path FROM systems y JOIN units n ON n.id = y.unit_id WHERE e.object LIKE 'system:%' AND y.id = substr(e.object, 8)),
+		(SELECT n.path FROM filings f JOIN units n ON n.id = f.unit_id WHERE e.object LIKE 'filing:%' AND f.id = substr(e.object, 8)),
+		(SELECT n.path FROM sites si JOIN units n ON n.id = si.unit_id WHERE e.object LIKE 'site:%' AND si.id = substr(e.object, 6)))`
+)
 
 // List returns entries, newest first.
 func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
@@ -37,11 +59,11 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 		add("actor_id = ?", f.ActorID)
 	}
 	if f.Actor != "" {
-		add("actor_name LIKE ?", "%"+f.Actor+"%")
+		add(`actor_name LIKE ? ESCAPE '\'`, "%"+likeEscape(f.Actor)+"%")
 	}
 	if f.Action != "" {
 		if strings.HasSuffix(f.Action, ".") {
-			add("action LIKE ?", f.Action+"%")
+			add(`action LIKE ? ESCAPE '\'`, likeEscape(f.Action)+"%")
 		} else {
 			add("action = ?", f.Action)
 		}
@@ -55,6 +77,23 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 	if f.BeforeSeq > 0 {
 		add("seq < ?", f.BeforeSeq)
 	}
+	if f.Scopes != nil {
+		if len(f.Scopes) == 0 {
+			return nil, nil
+		}
+		in := func(col string) string {
+			var or []string
+			for _, p := range f.Scopes {
+				or = append(or, col+` LIKE ? ESCAPE '\'`)
+				args = append(args, likeEscape(p)+"%")
+			}
+			return "(" + strings.Join(or, " OR ") + ")"
+		}
+		actorIn := in("actor_path")
+		objIn := in("obj_path")
+		objIn2 := in("obj_path")
+		where = append(where, "((actor_path IS NOT NULL AND "+actorIn+") OR (obj_path IS NOT NULL AND "+objIn+")) AND (obj_path IS NULL OR "+objIn2+")")
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
@@ -63,6 +102,10 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 		limit = 1000
 	}
 	q := `SELECT seq, at, actor_id, actor_name, actor_unit, action, object, outcome, remote, details, prev_hash, hash FROM audit_entries`
+	if f.Scopes != nil {
+		q = `SELECT seq, at, actor_id, actor_name, actor_unit, action, object, outcome, remote, details, prev_hash, hash FROM
+			(SELECT e.*, ` + actorPathSQL + ` AS actor_path, ` + objPathSQL + ` AS obj_path FROM audit_entries e) scoped`
+	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -87,4 +130,10 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// likeEscape makes s match itself literally in a LIKE pattern with
+// ESCAPE '\': % and _ are wildcards otherwise.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -16,8 +17,9 @@ func (s *Server) auditRoutes(r chi.Router) {
 	r.Post("/audit/verify", s.verifyAudit)
 }
 
-// listAudit: GET /api/v1/audit — the audit log, newest first (audit.read,
-// anywhere: the log is one chain).
+// listAudit: GET /api/v1/audit — the audit log, newest first. audit.read
+// over the root shows every entry; over a subtree, the entries of its
+// people and objects only (audit.Filter.Scopes), as the access registry.
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	subj := SubjectFrom(r.Context())
 	if err := policy.Check(subj, policy.AuditRead, "", "the audit log"); err != nil {
@@ -25,6 +27,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var f audit.Filter
+	f.Scopes = auditScopes(subj.Scopes(policy.AuditRead))
 	var err error
 	q := r.URL.Query()
 	if f.From, err = queryTime(r, "from"); err != nil {
@@ -88,6 +91,20 @@ func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// auditScopes is nil (everything) when a scope is the root unit's, whose
+// path has one segment; otherwise the scopes.
+func auditScopes(scopes []string) []string {
+	for _, p := range scopes {
+		if strings.Count(p, "/") == 2 {
+			return nil
+		}
+	}
+	if scopes == nil {
+		return []string{}
+	}
+	return scopes
 }
 
 func (s *Server) accessRoutes(r chi.Router) {

@@ -347,7 +347,7 @@ func TestHTTPUsersGrantsTokens(t *testing.T) { // ACC-1, ACC-2
 		tokID := m["id"].(string)
 		bot := e.client()
 		bot.bearer = m["secret"].(string)
-		st, m, _ = bot.do("POST", "/api/v1/units", map[string]any{"parent_id": root, "name": "乙分局", "kind": "police", "division": "310108"})
+		st, m, _ = bot.do("POST", "/api/v1/units", map[string]any{"parent_id": root, "name": "乙分局", "kind": "building_unit", "division": "310108"})
 		if st != 201 {
 			t.Fatalf("token write without CSRF: %d %v", st, m)
 		}

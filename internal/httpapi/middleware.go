@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"vigil/internal/audit"
 	"vigil/internal/problem"
 )
 
@@ -24,6 +25,14 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 			}
 		}()
 		next.ServeHTTP(w, r)
+	})
+}
+
+// trackDenials lets the problem writer know whether a domain already
+// audited the request's denial (see denials.go).
+func (s *Server) trackDenials(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(audit.TrackDenials(r.Context())))
 	})
 }
 

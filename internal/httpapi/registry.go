@@ -57,6 +57,21 @@ func queryBool(r *http.Request, name string) bool {
 	return v
 }
 
+// queryFlag reads a boolean parameter: absent or empty is false, true/false
+// (and 1/0) are what they say, anything else is refused naming the
+// parameter — a typo in dry_run must not run the real thing.
+func queryFlag(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, problem.Invalid("request.bad_parameter", name, problem.P{"name": name, "error": "expected true or false"})
+	}
+	return b, nil
+}
+
 func queryFloat(r *http.Request, name string) (float64, error) {
 	v, err := strconv.ParseFloat(r.URL.Query().Get(name), 64)
 	if err != nil {
@@ -79,8 +94,18 @@ func (a *registryAPI) listCameras(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	incomplete, err := queryFlag(r, "incomplete")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	noSignage, err := queryFlag(r, "no_signage")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	f := registry.CameraFilter{UnitID: q.Get("unit_id"), State: registry.State(q.Get("state")), SiteID: q.Get("site_id"),
-		SystemID: q.Get("system_id"), Query: q.Get("q"), Incomplete: queryBool(r, "incomplete"), NoSignage: queryBool(r, "no_signage"),
+		SystemID: q.Get("system_id"), Query: q.Get("q"), Incomplete: incomplete, NoSignage: noSignage,
 		Limit: int(min(max(limit, 1), 1000)), Offset: int(offset)}
 	cams, total, err := a.reg.Cameras(r.Context(), SubjectFrom(r.Context()), f)
 	if err != nil {
@@ -190,7 +215,12 @@ func (a *registryAPI) recordConsent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *registryAPI) listMoves(w http.ResponseWriter, r *http.Request) {
-	ms, err := a.reg.Moves(r.Context(), SubjectFrom(r.Context()), queryBool(r, "overdue"))
+	overdue, err := queryFlag(r, "overdue")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	ms, err := a.reg.Moves(r.Context(), SubjectFrom(r.Context()), overdue)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -240,6 +270,11 @@ func readUpload(w http.ResponseWriter, r *http.Request, limit int64) (data []byt
 // catalogue in CSV, Excel or GB/T 28181 Catalog XML (format= or sniffed),
 // checked row by row; written all-or-nothing unless dry_run (REG-4).
 func (a *registryAPI) importCameras(w http.ResponseWriter, r *http.Request) {
+	dryRun, err := queryFlag(r, "dry_run")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	data, _, err := readUpload(w, r, MaxImportBody)
 	if err != nil {
 		a.fail(w, r, err)
@@ -272,7 +307,7 @@ func (a *registryAPI) importCameras(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, problem.BadRequest("registry.import_unreadable", problem.P{"error": err.Error()}))
 		return
 	}
-	rep, err := a.reg.Import(r.Context(), SubjectFrom(r.Context()), r.URL.Query().Get("unit_id"), tbl, queryBool(r, "dry_run"))
+	rep, err := a.reg.Import(r.Context(), SubjectFrom(r.Context()), r.URL.Query().Get("unit_id"), tbl, dryRun)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -172,7 +172,12 @@ func (a *registryAPI) submitFiling(w http.ResponseWriter, r *http.Request) {
 // whose filing is missing, returned or pending; past the deadline only
 // unless all=true (REG-3).
 func (a *registryAPI) overdueFilings(w http.ResponseWriter, r *http.Request) {
-	ds, err := a.reg.FilingsDue(r.Context(), SubjectFrom(r.Context()), r.URL.Query().Get("unit_id"), !queryBool(r, "all"))
+	all, err := queryFlag(r, "all")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	ds, err := a.reg.FilingsDue(r.Context(), SubjectFrom(r.Context()), r.URL.Query().Get("unit_id"), !all)
 	if err != nil {
 		a.fail(w, r, err)
 		return

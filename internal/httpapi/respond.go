@@ -58,6 +58,7 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 		s.d.Log.Error("request failed", "ref", ref, "method", r.Method, "path", r.URL.Path, "err", err)
 		pe = &problem.Error{Status: 500, Code: "internal", Params: problem.P{"ref": ref}}
 	}
+	s.auditDenial(r, pe, err)
 	lang := i18n.FromRequest(r)
 	p := Problem{
 		Type:   "https://vigil.invalid/problems/" + pe.Code,

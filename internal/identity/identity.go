@@ -112,6 +112,7 @@ type Service struct {
 
 	addrLimit *limiter
 	userLimit *limiter
+	phantoms  phantomLocks // lockouts of names without an account (lockout.go)
 
 	oidcMu    sync.Mutex
 	oidc      *oidcProvider // lazily discovered

@@ -56,8 +56,10 @@ func hashOrEmpty(id string) string {
 func retryAfter(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
 
 // SignIn checks a username and password (and TOTP code) and opens a
-// session. The same answer, auth.bad_credentials, covers an unknown user
-// and a wrong password. Attempts are rate-limited per remote address and
+// session. The same answers cover an unknown user and a real one:
+// auth.bad_credentials for a wrong password, and auth.locked with an end
+// time after LockoutAttempts failures in a row (unknown names are counted
+// in memory, see lockout.go). Attempts are rate-limited per remote address and
 // per username; consecutive failures lock the account for a while.
 func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
 	now := s.now()
@@ -81,8 +83,17 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
 	}
 	u, err := s.userTx(ctx, s.db, "u.username = ?", username)
 	if _, nf := problem.As(err); nf || (err == nil && u.passwordHash == "") {
+		// Answered exactly as a real account would be, lockout included
+		// (ACC-2: no account enumeration), after the same password work.
 		VerifyPassword(in.Password, s.dummyHash, s.opts.Argon2)
+		if until, ok := s.phantoms.locked(username, now); ok {
+			failed("unknown user or no password; locked")
+			return Session{}, problem.Unauthorized("auth.locked", problem.P{"until": until.Format(time.RFC3339)})
+		}
 		failed("unknown user or no password")
+		if until, ok := s.phantoms.fail(username, now, s.opts.LockoutAttempts, s.opts.LockoutDuration); ok {
+			return Session{}, problem.Unauthorized("auth.locked", problem.P{"until": until.Format(time.RFC3339)})
+		}
 		return Session{}, problem.Unauthorized("auth.bad_credentials", nil)
 	}
 	if err != nil {
@@ -90,6 +101,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (Session, error) {
 	}
 	anon.ID, anon.Name, anon.Unit = u.ID, u.Name, u.UnitName
 	if u.Status == StatusLocked {
+		VerifyPassword(in.Password, s.dummyHash, s.opts.Argon2) // the same work as any other answer
 		failed("locked")
 		return Session{}, problem.Unauthorized("auth.locked", problem.P{"until": u.LockedUntil.Format(time.RFC3339)})
 	}

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -323,6 +324,41 @@ func TestRehashOnParameterChange(t *testing.T) { // ACC-2
 		}
 		if ok, rehash := VerifyPassword(adminPassword, after, stronger); !ok || rehash {
 			t.Fatalf("upgraded hash does not verify: %v %v", ok, rehash)
+		}
+	})
+}
+
+// ACC-2: after five wrong passwords a real user got auth.locked with an end
+// time while an unknown name kept auth.bad_credentials — the answers told
+// which accounts exist. Both are now answered alike, attempt by attempt.
+func TestLockoutDoesNotEnumerateAccounts_ACC2(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		f.user(t, "zhang", f.root.ID, "")
+		answer := func(user, pw string) string {
+			_, err := f.svc.SignIn(ctx, SignInInput{Username: user, Password: pw, Remote: "192.0.2.9"})
+			pe, ok := problem.As(err)
+			if !ok {
+				return fmt.Sprint(err)
+			}
+			return fmt.Sprintf("%d %s %v", pe.Status, pe.Code, pe.Params)
+		}
+		for i := 1; i <= 7; i++ {
+			real, ghost := answer("zhang", "Wrong-Pass-1"), answer("nobody", "Wrong-Pass-1")
+			if real != ghost {
+				t.Fatalf("attempt %d: a real user is answered %q, an unknown name %q", i, real, ghost)
+			}
+			if i >= 5 && !strings.Contains(real, "auth.locked") {
+				t.Fatalf("attempt %d: %s", i, real)
+			}
+		}
+		// The right password during the lock: still alike.
+		if real, ghost := answer("zhang", userPassword), answer("nobody", userPassword); real != ghost {
+			t.Fatalf("right password while locked: %q vs %q", real, ghost)
+		}
+		f.clock.Advance(16 * time.Minute)
+		if real, ghost := answer("zhang", "Wrong-Pass-1"), answer("nobody", "Wrong-Pass-1"); real != ghost || !strings.Contains(real, "auth.bad_credentials") {
+			t.Fatalf("after the lock: %q vs %q", real, ghost)
 		}
 	})
 }

@@ -140,7 +140,9 @@ func (s *Service) unitTx(ctx context.Context, tx reader, id string) (Unit, error
 	return u, wrap("read unit", err)
 }
 
-// CreateUnit adds a unit under in.ParentID (admin.units over the parent).
+// CreateUnit adds a unit under in.ParentID (admin.units over the parent;
+// a police or state-security unit also needs admin.system over the parent,
+// see checkKind).
 func (s *Service) CreateUnit(ctx context.Context, subj *policy.Subject, in UnitInput) (Unit, error) {
 	if err := in.validate(false); err != nil {
 		return Unit{}, err
@@ -157,6 +159,11 @@ func (s *Service) CreateUnit(ctx context.Context, subj *policy.Subject, in UnitI
 		if err := policy.Check(subj, policy.AdminUnits, parent.Path, "unit "+parent.Name); err != nil {
 			return err
 		}
+		if privilegedKind(in.Kind) {
+			if err := checkKind(subj, parent.Path, in.Name); err != nil {
+				return err
+			}
+		}
 		now := s.now()
 		id := newID()
 		out = Unit{ID: id, ParentID: parent.ID, Path: parent.Path + id + "/", Name: in.Name, Kind: in.Kind,
@@ -171,6 +178,24 @@ func (s *Service) CreateUnit(ctx context.Context, subj *policy.Subject, in UnitI
 		return err
 	})
 	return out, err
+}
+
+// privilegedKind reports whether units of kind k hold powers over others:
+// the police review filings and draw protected zones.
+func privilegedKind(k string) bool { return k == KindPolice || k == KindStateSecurity }
+
+// checkKind allows setting a unit's kind (ACC-1): a unit's kind is
+// privileged, so only an administrator above the unit — admin.system over
+// its parent, never a grant scoped to the unit itself — sets it. A unit
+// administrator cannot make its own unit, or a child it creates, a police
+// unit. aboveMe is the parent's path (the root's own path for the root,
+// which has nobody above it).
+func checkKind(subj *policy.Subject, aboveMe, unitName string) error {
+	if subj.Can(policy.AdminSystem, aboveMe) {
+		return nil
+	}
+	return &policy.DeniedError{Permission: policy.AdminSystem, Target: "unit " + unitName,
+		Reason: "a unit's kind is set by a system administrator above the unit (admin.system over its parent), not by the unit's own administrators"}
 }
 
 // canSee reports whether the subject may see the unit at path: it lies in
@@ -234,9 +259,10 @@ func (s *Service) ListUnits(ctx context.Context, subj *policy.Subject) ([]Unit, 
 	return out, wrap("list units", rows.Err())
 }
 
-// UpdateUnit changes a unit (admin.units over it). Moving it needs
-// admin.units over the old and the new parent, and rewrites the paths of
-// the whole subtree in the same transaction.
+// UpdateUnit changes a unit (admin.units over it). Changing its kind needs
+// admin.system above it (checkKind). Moving it needs admin.units over the
+// old and the new parent, and rewrites the paths of the whole subtree in
+// the same transaction.
 func (s *Service) UpdateUnit(ctx context.Context, subj *policy.Subject, id string, p UnitPatch) (Unit, error) {
 	var out Unit
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -264,6 +290,19 @@ func (s *Service) UpdateUnit(ctx context.Context, subj *policy.Subject, id strin
 		set(&in.Contact, p.Contact, "contact")
 		set(&in.Phone, p.Phone, "phone")
 		set(&in.ParentID, p.ParentID, "parent_id")
+		if _, ok := changed["kind"]; ok {
+			above := u.Path
+			if u.ParentID != "" {
+				parent, err := s.unitTx(ctx, tx, u.ParentID)
+				if err != nil {
+					return err
+				}
+				above = parent.Path
+			}
+			if err := checkKind(subj, above, u.Name); err != nil {
+				return err
+			}
+		}
 		// The root, created by Bootstrap, may keep an empty division code
 		// until an administrator sets it.
 		if err := in.validate(u.ParentID == ""); err != nil {

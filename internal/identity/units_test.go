@@ -156,8 +156,62 @@ func TestUnitTree(t *testing.T) { // ACC-1, REG-11
 		if _, err := f.svc.GetUnit(ctx, ua, city.ID); code(err) != "unit.not_found" {
 			t.Fatalf("unit admin reads a unit outside its subtree: %v", err)
 		}
-		if _, err := f.svc.CreateUnit(ctx, ua, UnitInput{ParentID: b.ID, Name: "派出所", Kind: KindPolice, Division: "310107"}); err != nil {
+		if _, err := f.svc.CreateUnit(ctx, ua, UnitInput{ParentID: b.ID, Name: "物业", Kind: KindBuildingUnit, Division: "310107"}); err != nil {
 			t.Fatalf("unit admin cannot create inside its subtree: %v", err)
+		}
+	})
+}
+
+// ACC-1: a unit's kind is privileged. A unit administrator once changed its
+// own unit's kind to police (and created police children), then accepted
+// its own filings and drew protected zones.
+func TestUnitKindIsPrivileged_ACC1(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		city := f.unit(t, f.root.ID, "市局")
+		school, err := f.svc.CreateUnit(ctx, f.admin, UnitInput{ParentID: city.ID, Name: "学校", Kind: KindBuildingUnit, Division: "310107"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ua := f.user(t, "sadmin", school.ID, RoleUnitAdmin)
+		n := f.auditCount(t)
+		for _, k := range []string{KindPolice, KindStateSecurity, KindOperator} {
+			k := k
+			if _, err := f.svc.UpdateUnit(ctx, ua, school.ID, UnitPatch{Kind: &k}); code(err) != "policy.denied" {
+				t.Fatalf("unit admin set its own unit's kind to %s: %v", k, err)
+			}
+		}
+		for _, k := range []string{KindPolice, KindStateSecurity} {
+			if _, err := f.svc.CreateUnit(ctx, ua, UnitInput{ParentID: school.ID, Name: "保卫处", Kind: k, Division: "310107"}); code(err) != "policy.denied" {
+				t.Fatalf("unit admin created a child of kind %s: %v", k, err)
+			}
+		}
+		child, err := f.svc.CreateUnit(ctx, ua, UnitInput{ParentID: school.ID, Name: "保卫处", Kind: KindBuildingUnit, Division: "310107"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		police := KindPolice
+		if _, err := f.svc.UpdateUnit(ctx, ua, child.ID, UnitPatch{Kind: &police}); code(err) != "policy.denied" {
+			t.Fatalf("unit admin made its child a police unit: %v", err)
+		}
+		// Even admin.system scoped to the unit itself is not "above" it.
+		own := &policy.Subject{UserID: "own", Name: "own", UnitID: school.ID, Grants: []policy.Grant{{Role: "r",
+			Permissions: []policy.Permission{policy.AdminUnits, policy.AdminSystem}, ScopeUnitID: school.ID, ScopePath: school.Path}}}
+		if _, err := f.svc.UpdateUnit(ctx, own, school.ID, UnitPatch{Kind: &police}); code(err) != "policy.denied" {
+			t.Fatalf("admin.system over the unit itself changed its kind: %v", err)
+		}
+		if u, _ := f.svc.GetUnit(ctx, f.admin, school.ID); u.Kind != KindBuildingUnit {
+			t.Fatalf("kind changed to %s", u.Kind)
+		}
+		if got := f.auditCount(t); got != n+1 { // the child's creation; refusals write nothing here
+			t.Fatalf("%d audit entries, want %d", got, n+1)
+		}
+		// The system administrator above the unit may.
+		if u, err := f.svc.UpdateUnit(ctx, f.admin, child.ID, UnitPatch{Kind: &police}); err != nil || u.Kind != KindPolice {
+			t.Fatalf("system admin above the unit: %v %v", u, err)
+		}
+		if e := f.lastAudit(t, "unit.update"); e.Details["kind"] != KindPolice {
+			t.Fatalf("kind change audit %+v", e.Details)
 		}
 	})
 }

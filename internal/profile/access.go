@@ -107,6 +107,18 @@ func (p *Profile) FilingDeadlineDays() (int, []string) {
 	return p.Filing.DeadlineDays.Value, clone(p.Filing.DeadlineDays.Cite)
 }
 
+// MoveFilingDeadlineDays is, for a permanent move of a camera, what
+// RemovalFilingDeadlineDays is for a removal: the window (the removal's),
+// whether a move is filed at all, before or after, and the articles.
+func (p *Profile) MoveFilingDeadlineDays() (days int, required bool, timing string, cite []string) {
+	f := p.Filing
+	cite = clone(f.MoveRequired.Cite)
+	if f.MoveRequired.Value {
+		cite = union(cite, f.RemovalDeadlineDays.Cite, f.RemovalTiming.Cite)
+	}
+	return f.RemovalDeadlineDays.Value, f.MoveRequired.Value, f.RemovalTiming.Value, cite
+}
+
 // FilingTrigger is the event the filing deadline counts from: "acceptance" or "in_use".
 func (p *Profile) FilingTrigger() (string, []string) {
 	return p.Filing.Trigger.Value, clone(p.Filing.Trigger.Cite)

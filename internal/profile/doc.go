@@ -22,6 +22,8 @@ var ruleNames = map[string]string{
 	"filing.removal_required":                 "Removal filed 拆除备案",
 	"filing.removal_deadline_days":            "Removal filing window, days 拆除备案期限（日）",
 	"filing.removal_timing":                   "Removal filed before / after 拆除前 / 后备案",
+	"filing.move_required":                    "Move filed too 移动备案",
+	"filing.non_mandated_only":                "Only outside mandated sites 仅限非第六条系统",
 	"retrieval.two_person":                    "Two staff for retrieval 工作人员不少于两人",
 	"emergency.allowed":                       "Emergency departments act at once 突发事件可直接调取",
 	"emergency.review_after":                  "Break-glass reviewed afterwards 事后审查",

@@ -102,6 +102,13 @@ type Filing struct {
 	RemovalRequired     Cited[bool]   `yaml:"removal_required" json:"removal_required"`
 	RemovalDeadlineDays Cited[int]    `yaml:"removal_deadline_days" json:"removal_deadline_days"`
 	RemovalTiming       Cited[string] `yaml:"removal_timing" json:"removal_timing"` // before | after
+	// MoveRequired: moving a system (not only removing it) is filed too,
+	// within the removal window and timing (004 §10 ¶2: 移动或者拆除前三十日内).
+	MoveRequired Cited[bool] `yaml:"move_required" json:"move_required"`
+	// NonMandatedOnly: removal and move filings concern systems outside the
+	// mandated sites only; those at mandated sites need a replacement plan
+	// instead (004 §10 ¶1 and ¶2).
+	NonMandatedOnly Cited[bool] `yaml:"non_mandated_only" json:"non_mandated_only"`
 }
 
 // Retrieval holds who approves viewing and copying for each kind of requester, ACC-4, ACC-5.
@@ -209,7 +216,11 @@ func Load(name string) (*Profile, error) {
 	return p, nil
 }
 
-// LoadFile reads and validates a deployment's own profile.
+// LoadFile reads and validates a deployment's own profile. Besides
+// Validate, a deployment's profile must carry a name of its own (never a
+// shipped profile's, which would pass off its values as the regulation's)
+// and may be stricter, never looser, than the floors the seed regulations
+// set (CheckFloors): RET-1, RET-2, AUD-1.
 func LoadFile(path string) (*Profile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -219,7 +230,71 @@ func LoadFile(path string) (*Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("profile %s: %w", path, err)
 	}
+	if slices.Contains(Names(), p.Name) {
+		return nil, fmt.Errorf("profile %s: name: %q is the name of a profile shipped with Vigil; a deployment's own profile needs a name of its own", path, p.Name)
+	}
+	if err := p.CheckFloors(); err != nil {
+		return nil, fmt.Errorf("profile %s: %w", path, err)
+	}
 	return p, nil
+}
+
+// A Floor is a minimum the seed regulations set, which no deployment
+// profile may go below.
+type Floor struct {
+	Key   string
+	Days  int
+	Cite  []string
+	value func(*Profile) int
+}
+
+// Floors are the minimums of the national baseline (the strictest value
+// of each rule across the seeds), with its citations: 30 days of footage,
+// 90 for anti-terror targets, two-year holds, 180 days of logs.
+func Floors() []Floor {
+	base, err := Load(defaultName)
+	if err != nil {
+		panic("the national baseline does not load: " + err.Error())
+	}
+	fs := []Floor{
+		{Key: "retention.min_days", value: func(p *Profile) int { return p.Retention.MinDays.Value }},
+		{Key: "retention.anti_terror_min_days", value: func(p *Profile) int { return p.Retention.AntiTerrorMinDays.Value }},
+		{Key: "retention.security_key_unit_min_days", value: func(p *Profile) int { return p.Retention.SecurityKeyUnitMinDays.Value }},
+		{Key: "retention.important_hold_days", value: func(p *Profile) int { return p.Retention.ImportantHoldDays.Value }},
+		{Key: "audit.log_retention_days", value: func(p *Profile) int { return p.Audit.LogRetentionDays.Value }},
+	}
+	cites := map[string][]string{
+		"retention.min_days":                   base.Retention.MinDays.Cite,
+		"retention.anti_terror_min_days":       base.Retention.AntiTerrorMinDays.Cite,
+		"retention.security_key_unit_min_days": base.Retention.MinDays.Cite, // bounded by min_days
+		"retention.important_hold_days":        base.Retention.ImportantHoldDays.Cite,
+		"audit.log_retention_days":             base.Audit.LogRetentionDays.Cite,
+	}
+	for i := range fs {
+		fs[i].Days = fs[i].value(base)
+		fs[i].Cite = cites[fs[i].Key]
+	}
+	return fs
+}
+
+// CheckFloors returns an error naming each key whose value is below the
+// seeds' floor, with the article that sets it.
+func (p *Profile) CheckFloors() error {
+	var errs []error
+	floors := Floors()
+	for _, f := range floors {
+		if v := f.value(p); v < f.Days {
+			errs = append(errs, fmt.Errorf("%s: %d days is below the legal floor of %d days (%s); a deployment's profile may be stricter, never looser",
+				f.Key, v, f.Days, strings.Join(f.Cite, ", ")))
+		}
+	}
+	for _, code := range sortedKeys(p.Retention.ByCategory) {
+		if v := p.Retention.ByCategory[code].Value; v < floors[0].Days {
+			errs = append(errs, fmt.Errorf("retention.by_category.%s: %d days is below the legal floor of %d days (%s); a deployment's profile may be stricter, never looser",
+				code, v, floors[0].Days, strings.Join(floors[0].Cite, ", ")))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Parse decodes one YAML profile strictly (an unknown key is an error naming
@@ -387,6 +462,8 @@ func (p *Profile) rules() []rule {
 	add("filing.removal_required", p.Filing.RemovalRequired)
 	add("filing.removal_deadline_days", p.Filing.RemovalDeadlineDays)
 	add("filing.removal_timing", p.Filing.RemovalTiming)
+	add("filing.move_required", p.Filing.MoveRequired)
+	add("filing.non_mandated_only", p.Filing.NonMandatedOnly)
 	for _, k := range codes(requesterKinds) {
 		if a, ok := p.Retrieval.Approval[k]; ok {
 			add("retrieval.approval."+k+".view", a.View)

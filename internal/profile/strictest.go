@@ -58,6 +58,8 @@ func Strictest(ps ...*Profile) *Profile {
 	f.Trigger = pickEnum(ps, func(p *Profile) Cited[string] { return p.Filing.Trigger }, []string{"in_use", "acceptance"})
 	f.RemovalRequired = pickBool(ps, func(p *Profile) Cited[bool] { return p.Filing.RemovalRequired }, true)
 	f.RemovalDeadlineDays = pickInt(ps, func(p *Profile) Cited[int] { return p.Filing.RemovalDeadlineDays }, less)
+	f.MoveRequired = pickBool(ps, func(p *Profile) Cited[bool] { return p.Filing.MoveRequired }, true)
+	f.NonMandatedOnly = pickBool(ps, func(p *Profile) Cited[bool] { return p.Filing.NonMandatedOnly }, false)
 	f.RemovalTiming = pickEnum(ps, func(p *Profile) Cited[string] { return p.Filing.RemovalTiming }, []string{"after", "before"})
 
 	ranked := make([]string, 0, len(approvals))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"vigil/internal/media/mp4"
 	"vigil/internal/storage"
@@ -22,10 +23,16 @@ const (
 	BadFileAltered = "file_altered" // the object's bytes do not match the recorded hash
 	BadFileForeign = "file_foreign" // the object's own user data names another camera, stream or number
 	BadAnchor      = "anchor_mismatch"
-	// BadUnaudited: a row is marked deleted but the audit log, which
-	// still covers that time, has no retention.delete entry for it
-	// (footage hidden outside the retention engine).
+	// BadUnaudited: a row is marked deleted but no retention.delete audit
+	// entry proves it, whatever its date (footage hidden outside the
+	// retention engine).
 	BadUnaudited = "deleted_unaudited"
+	// BadDeletedEarly: the audited deletion came before the segment was
+	// past the retention the deletion states.
+	BadDeletedEarly = "deleted_before_retention"
+	// BadDeletedHeld: the segment was deleted while an evidence hold over
+	// its span was in force.
+	BadDeletedHeld = "deleted_while_held"
 )
 
 // Problem is the first (or any) bad segment Verify finds.
@@ -192,19 +199,30 @@ func latestAnchor(ctx context.Context, x *Index, camera string) (int64, string, 
 	return d.Seq, d.Hash, nil
 }
 
-// checkDeletions checks that every row marked deleted has the retention
-// engine's audited deletion, as far back as the audit log reaches (older
-// entries may have been pruned under the audit retention).
+// deletionTolerance is how far a row's deleted_at may lie from the time
+// of the audit entry that proves it: the engine writes both in one
+// transaction.
+const deletionTolerance = time.Minute
+
+// checkDeletions checks that every row marked deleted was deleted by the
+// retention engine, for any date (RET-4): a retention.delete audit entry of
+// the camera names the row (seq, and the same file hash), was written when
+// the row says it was deleted, and at that moment the segment was past the
+// retention the entry states and no evidence hold over its span was in
+// force. A deletion whose proof is missing — never written, or pruned with
+// the audit log — is reported: the log's retention (180 days) outlives the
+// footage's, so an honest deletion is always still provable.
 func checkDeletions(ctx context.Context, x *Index, camera string, deleted []*Segment, add func(*Segment, int64, string, string)) error {
-	var oldest int64
-	if err := x.db.QueryRow(ctx, `SELECT COALESCE(MIN(at), 0) FROM audit_entries`).Scan(&oldest); err != nil {
-		return fmt.Errorf("audit coverage: %w", err)
+	type proof struct {
+		hash   string
+		days   int
+		cutoff time.Time // what the engine deleted up to: its clock then, less the retention
 	}
-	rows, err := x.db.Query(ctx, `SELECT details FROM audit_entries WHERE action = 'retention.delete' AND object = ?`, "camera:"+camera)
+	rows, err := x.db.Query(ctx, `SELECT details FROM audit_entries WHERE action = 'retention.delete' AND object = ? AND outcome = 'ok'`, "camera:"+camera)
 	if err != nil {
 		return fmt.Errorf("audited deletions of %s: %w", camera, err)
 	}
-	audited := map[int64]bool{}
+	proofs := map[int64]proof{}
 	for rows.Next() {
 		var details string
 		if err := rows.Scan(&details); err != nil {
@@ -212,17 +230,83 @@ func checkDeletions(ctx context.Context, x *Index, camera string, deleted []*Seg
 			return err
 		}
 		var d struct {
-			Seq int64 `json:"seq"`
+			Seq    int64  `json:"seq"`
+			Hash   string `json:"hash"`
+			Days   int    `json:"retention_days"`
+			Cutoff string `json:"cutoff"`
 		}
 		if json.Unmarshal([]byte(details), &d) == nil {
-			audited[d.Seq] = true
+			c, _ := time.Parse(time.RFC3339, d.Cutoff)
+			proofs[d.Seq] = proof{hash: d.Hash, days: d.Days, cutoff: c}
 		}
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	type hold struct {
+		id                                   string
+		start, end, created, until, released int64
+	}
+	var holds []hold
+	hrows, err := x.db.Query(ctx, `SELECT id, start_us, end_us, created_at, until_us, released_at FROM evidence_holds WHERE camera_id = ?`, camera)
+	if err != nil {
+		return fmt.Errorf("holds of %s: %w", camera, err)
+	}
+	for hrows.Next() {
+		var h hold
+		if err := hrows.Scan(&h.id, &h.start, &h.end, &h.created, &h.until, &h.released); err != nil {
+			hrows.Close()
+			return err
+		}
+		holds = append(holds, h)
+	}
+	hrows.Close()
+	if err := hrows.Err(); err != nil {
+		return err
+	}
 	for _, s := range deleted {
-		if !audited[s.Seq] && oldest > 0 && store.Micros(s.DeletedAt) >= oldest {
+		p, ok := proofs[s.Seq]
+		switch {
+		case !ok:
 			add(s, s.Seq, BadUnaudited, "marked deleted, but the audit log has no retention deletion of it")
+			continue
+		case p.hash != s.Hash:
+			add(s, s.Seq, BadUnaudited, "the audited retention deletion names another file (hash differs)")
+			continue
+		case p.days <= 0 || p.cutoff.IsZero():
+			add(s, s.Seq, BadUnaudited, "the audited retention deletion states no retention or cutoff")
+			continue
+		}
+		// The engine's clock at the deletion, as the (hash-chained) entry states it.
+		moment := p.cutoff.AddDate(0, 0, p.days)
+		if absDuration(moment.Sub(s.DeletedAt)) > deletionTolerance {
+			add(s, s.Seq, BadUnaudited, fmt.Sprintf("marked deleted at %s, but its retention deletion was made at %s",
+				s.DeletedAt.UTC().Format(time.RFC3339), moment.UTC().Format(time.RFC3339)))
+			continue
+		}
+		// The cutoff is written to the second; the engine compared to the microsecond.
+		if s.End.After(p.cutoff.Add(time.Second)) {
+			add(s, s.Seq, BadDeletedEarly, fmt.Sprintf("deleted at %s, before its retention of %d days had passed (segment ends %s)",
+				moment.UTC().Format(time.RFC3339), p.days, s.End.UTC().Format(time.RFC3339)))
+			continue
+		}
+		at := store.Micros(s.DeletedAt)
+		for _, h := range holds {
+			inForce := h.created <= at && at < h.until && (h.released == 0 || h.released > at)
+			if inForce && h.start < store.Micros(s.End) && h.end > store.Micros(s.Start) {
+				add(s, s.Seq, BadDeletedHeld, fmt.Sprintf("deleted at %s while evidence hold %s was in force over it",
+					s.DeletedAt.UTC().Format(time.RFC3339), h.id))
+				break
+			}
 		}
 	}
-	return rows.Err()
+	return nil
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }

@@ -302,8 +302,8 @@ func (s *Service) listCameras(ctx context.Context, f CameraFilter) ([]*Camera, i
 		add("c.system_id = ?", f.SystemID)
 	}
 	if f.Query != "" {
-		q := "%" + f.Query + "%"
-		add("(c.code LIKE ? OR c.name LIKE ? OR c.address LIKE ?)", q, q, q)
+		q := "%" + likeEscape(f.Query) + "%"
+		add(`(c.code LIKE ? ESCAPE '\' OR c.name LIKE ? ESCAPE '\' OR c.address LIKE ? ESCAPE '\')`, q, q, q)
 	}
 	if f.Incomplete {
 		add("c.completeness < 100")
@@ -462,4 +462,10 @@ func (s *Service) History(ctx context.Context, subj *policy.Subject, id string) 
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// likeEscape makes s match itself literally in a LIKE pattern with
+// ESCAPE '\': % and _ are wildcards otherwise.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

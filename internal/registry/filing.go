@@ -183,8 +183,19 @@ func (s *Service) review(ctx context.Context, subj *policy.Subject, id, to, reas
 	if err != nil {
 		return nil, err
 	}
-	if err := checkReview(subj, u); err != nil {
+	if subj == nil {
+		return nil, &policy.DeniedError{Permission: policy.AdminUnits, Target: "unit " + u.Name}
+	}
+	own, err := s.unit(ctx, s.db, subj.UnitID)
+	if err != nil {
+		return nil, &policy.DeniedError{Permission: policy.AdminUnits, Target: "unit " + u.Name}
+	}
+	if err := checkReview(subj, own, u); err != nil {
 		return nil, err
+	}
+	if f.SubmittedBy == Actor(subj).ID {
+		return nil, &policy.DeniedError{Permission: policy.AdminUnits, Target: "filing " + f.ID,
+			Reason: "a filing is reviewed by someone other than the person who submitted it"}
 	}
 	a := Actor(subj)
 	now := s.now()

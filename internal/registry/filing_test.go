@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"vigil/internal/policy"
+	"vigil/internal/profile"
 	"vigil/internal/store"
 	"vigil/internal/store/storetest"
 )
@@ -186,6 +187,125 @@ func TestUnitCompliance(t *testing.T) { // OPS-6, REG-1, REG-9
 		if u.Cameras != 2 || u.Score != 94.5 || // (100 + 89) / 2
 			u.Incomplete != 1 || u.SignageMissing != 1 || u.InService != 1 || u.OnlineRate != 1 || u.FilingsOverdue != 1 {
 			t.Errorf("compliance %+v", u)
+		}
+	})
+}
+
+// REG-3: a filing is reviewed by a police unit that is not the filer's own.
+// A police unit once accepted its own system's filing; a police unit below
+// the filer, or the person who submitted it, may not either.
+func TestFilingNotReviewedByFiler_REG3(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		fx := newFixture(t, db)
+		if _, err := db.Exec(ctx, `INSERT INTO units (id, parent_id, path, name, kind, division, created_at, updated_at)
+			VALUES ('guard', 'putuo', '/city/putuo/guard/', 'guard', 'police', '310107', 1, 1)`); err != nil {
+			t.Fatal(err)
+		}
+		// putuo (police) files its own system; a putuo officer with camera.admin and admin.units submits.
+		filer := &policy.Subject{UserID: "pcop", Name: "pcop", UnitID: "putuo", UnitName: "putuo", UnitKind: "police",
+			Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.CameraAdmin, policy.AdminUnits}, ScopeUnitID: "putuo", ScopePath: "/city/putuo/"}}}
+		sys, err := fx.reg.CreateSystem(ctx, filer, SystemInput{UnitID: "putuo", Name: "分局监控", InUseOn: "2026-05-20"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fl, err := fx.reg.SubmitFiling(ctx, filer, FilingInput{SystemID: sys.ID, Kind: FilingInitial})
+		if err != nil {
+			t.Fatal(err)
+		}
+		colleague := &policy.Subject{UserID: "pcop2", Name: "pcop2", UnitID: "putuo", UnitName: "putuo", UnitKind: "police",
+			Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.AdminUnits}, ScopeUnitID: "putuo", ScopePath: "/city/putuo/"}}}
+		// A police unit below the filer, with a grant reaching up over it.
+		below := &policy.Subject{UserID: "gcop", Name: "gcop", UnitID: "guard", UnitName: "guard", UnitKind: "police",
+			Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.AdminUnits}, ScopeUnitID: "putuo", ScopePath: "/city/putuo/"}}}
+		// A subject whose cached kind says police while its unit is not.
+		liar := &policy.Subject{UserID: "liar", Name: "liar", UnitID: "school", UnitName: "school", UnitKind: "police",
+			Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.AdminUnits}, ScopeUnitID: "putuo", ScopePath: "/city/putuo/"}}}
+		for name, s := range map[string]*policy.Subject{"the submitter": filer, "the filer's colleague": colleague, "a police unit below the filer": below, "a non-police unit": liar} {
+			var denied *policy.DeniedError
+			if _, err := fx.reg.AcceptFiling(ctx, s, fl.ID); !errors.As(err, &denied) {
+				t.Fatalf("%s accepted the filing: %v", name, err)
+			}
+			if _, err := fx.reg.ReturnFiling(ctx, s, fl.ID, "no"); !errors.As(err, &denied) {
+				t.Fatalf("%s returned the filing: %v", name, err)
+			}
+		}
+		city := &policy.Subject{UserID: "ccop", Name: "ccop", UnitID: "city", UnitName: "city", UnitKind: "police",
+			Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.AdminUnits}, ScopeUnitID: "city", ScopePath: "/city/"}}}
+		if got, err := fx.reg.AcceptFiling(ctx, city, fl.ID); err != nil || got.State != FilingAccepted {
+			t.Fatalf("the city police above the filer: %v %v", got, err)
+		}
+	})
+}
+
+// REG-3: 004 §10 ¶2 files a move, not only a removal, within the 30 days
+// before it. A permanent move once obliged nothing.
+func TestPermanentMoveIsFiled_REG3(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		fx := newFixture(t, db)
+		cam, err := fx.reg.Register(ctx, fx.admin, CameraInput{CameraFile: completeFile(1, "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := fx.reg.RecordMove(ctx, fx.admin, cam.ID, MoveInput{Kind: "move", Lat: 31.2501, Lon: 121.3976})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.FilingRequired || m.Timing != "before" || m.FilingDueOn == "" || !strings.Contains(strings.Join(m.Cite, ","), "004 §10 ¶2") {
+			t.Fatalf("a permanent move under the baseline: %+v", m)
+		}
+		tmp, err := fx.reg.RecordMove(ctx, fx.admin, cam.ID, MoveInput{Kind: "temporary", ConsentBy: "某学校", RestoreBy: "2026-07-01"})
+		if err != nil || tmp.FilingRequired {
+			t.Fatalf("a temporary move: %+v %v", tmp, err)
+		}
+	})
+}
+
+// REG-3, REG-12: under 004 §10 a system at a mandated site (§6) is moved
+// or removed with a replacement plan (¶1) and not filed; one outside them
+// is filed within the 30 days before (¶2).
+func TestMoveFilingOutsideMandatedSitesOnly_REG3(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		fx := newFixture(t, db)
+		wuhan, err := profile.Load("wuhan-2023")
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := New(db, fx.log, wuhan, fx.reg.keyring, DirStore{Dir: t.TempDir()})
+		reg.SetClock(fx.reg.now)
+		mandated, err := reg.CreateSite(ctx, fx.admin, SiteInput{UnitID: "school", Name: "主干道", Category: "main_roads"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := reg.CreateSite(ctx, fx.admin, SiteInput{UnitID: "school", Name: "农贸市场", Category: "farmers_markets"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		atMandated, err := reg.Register(ctx, fx.admin, CameraInput{CameraFile: completeFile(1, mandated.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		atOther, err := reg.Register(ctx, fx.admin, CameraInput{CameraFile: completeFile(2, other.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := reg.RecordMove(ctx, fx.admin, atMandated.ID, MoveInput{Kind: "move", ReplacementPlan: "复建方案 2026-1"})
+		if err != nil || m.FilingRequired || !strings.Contains(strings.Join(m.Cite, ","), "004 §10 ¶1") {
+			t.Fatalf("a move at a mandated site: %+v %v", m, err)
+		}
+		m, err = reg.RecordMove(ctx, fx.admin, atOther.ID, MoveInput{Kind: "move"})
+		if err != nil || !m.FilingRequired || m.Timing != "before" {
+			t.Fatalf("a move outside the mandated sites: %+v %v", m, err)
+		}
+		r, err := reg.Deregister(ctx, fx.admin, atOther.ID, DeregisterInput{Reason: "拆除"})
+		if err != nil || !r.FilingRequired {
+			t.Fatalf("a removal outside the mandated sites: %+v %v", r, err)
+		}
+		r, err = reg.Deregister(ctx, fx.admin, atMandated.ID, DeregisterInput{Reason: "拆除", ReplacementPlan: "复建方案 2026-2"})
+		if err != nil || r.FilingRequired {
+			t.Fatalf("a removal at a mandated site: %+v %v", r, err)
 		}
 	})
 }

@@ -265,6 +265,19 @@ func decodeTable(t *Table, defaultUnit string) ([]importRow, []RowProblem) {
 // (REG-4), with one audit entry ("camera.import") and a history row each.
 // unitID is the unit for rows without a unit_id.
 func (s *Service) Import(ctx context.Context, subj *policy.Subject, unitID string, t *Table, dryRun bool) (*ImportReport, error) {
+	// A write, dry run or not: refused outright without camera.admin over
+	// the unit named (or anywhere), rather than answered row by row (ACC-1).
+	if unitID != "" {
+		u, err := s.unit(ctx, s.db, unitID)
+		if err != nil {
+			return nil, err
+		}
+		if err := policy.Check(subj, policy.CameraAdmin, u.Path, "unit "+u.Name); err != nil {
+			return nil, err
+		}
+	} else if len(subj.Scopes(policy.CameraAdmin)) == 0 {
+		return nil, &policy.DeniedError{Permission: policy.CameraAdmin, Target: "the camera registry"}
+	}
 	rep := &ImportReport{DryRun: dryRun, Rows: len(t.Rows), Problems: []RowProblem{}}
 	h := sha256.New()
 	for _, r := range t.Rows {

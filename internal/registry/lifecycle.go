@@ -157,12 +157,32 @@ func (s *Service) Deregister(ctx context.Context, subj *policy.Subject, id strin
 	r := &Removal{Camera: c, Cite: []string{}}
 	if s.profile != nil {
 		days, req, timing, cite := s.profile.RemovalFilingDeadlineDays()
+		req, cite = s.filingAtSite(ctx, c, req, cite)
 		r.FilingRequired, r.Timing, r.Cite = req, timing, cite
 		if req {
 			r.FilingDueOn = s.now().AddDate(0, 0, days).Format("2006-01-02")
 		}
 	}
 	return r, nil
+}
+
+// filingAtSite narrows a removal or move filing to the systems the profile
+// files: where filings concern only systems outside the mandated sites
+// (004 §10 ¶2), a camera at a mandated site is not filed — its replacement
+// plan (¶1) was required instead.
+func (s *Service) filingAtSite(ctx context.Context, c *Camera, req bool, cite []string) (bool, []string) {
+	f := s.profile.Filing.NonMandatedOnly
+	if !req || !f.Value || c.SiteID == "" {
+		return req, cite
+	}
+	var category string
+	if err := s.db.QueryRow(ctx, `SELECT category FROM sites WHERE id = ?`, c.SiteID).Scan(&category); err != nil {
+		return req, cite
+	}
+	if mandated, mcite := s.profile.IsMandatedSite(category); mandated {
+		return false, append(append(append([]string{}, f.Cite...), mcite...), s.profile.Sites.RemovalReplacementPlan.Cite...)
+	}
+	return req, cite
 }
 
 // needReplacementPlan refuses a move or removal of a camera at a mandated
@@ -212,6 +232,12 @@ type Move struct {
 	Overdue         bool      `json:"overdue"`
 	CreatedAt       time.Time `json:"created_at"`
 	CreatedBy       string    `json:"created_by"`
+
+	// The filing a permanent move obliges (REG-3), as for a removal.
+	FilingRequired bool     `json:"filing_required,omitempty"`
+	FilingDueOn    string   `json:"filing_due_on,omitempty"`
+	Timing         string   `json:"timing,omitempty"` // before | after the move
+	Cite           []string `json:"cite,omitempty"`
 }
 
 // RecordMove records a move. A permanent move also updates the position.
@@ -273,8 +299,19 @@ func (s *Service) RecordMove(ctx context.Context, subj *policy.Subject, id strin
 	if c2, err := s.getCamera(ctx, s.db, id); err == nil {
 		s.indexCamera(c2)
 	}
-	return &Move{ID: mid, CameraID: id, CameraCode: c.Code, Kind: in.Kind, ReplacementPlan: in.ReplacementPlan, ConsentBy: in.ConsentBy,
-		RestoreBy: in.RestoreBy, CreatedAt: store.Time(store.Micros(now)), CreatedBy: a.ID}, nil
+	m := &Move{ID: mid, CameraID: id, CameraCode: c.Code, Kind: in.Kind, ReplacementPlan: in.ReplacementPlan, ConsentBy: in.ConsentBy,
+		RestoreBy: in.RestoreBy, CreatedAt: store.Time(store.Micros(now)), CreatedBy: a.ID}
+	// A permanent move is filed like a removal where the profile says so
+	// (004 §10 ¶2: within the 30 days before it is moved or removed).
+	if in.Kind == "move" && s.profile != nil {
+		days, req, timing, cite := s.profile.MoveFilingDeadlineDays()
+		req, cite = s.filingAtSite(ctx, c, req, cite)
+		m.FilingRequired, m.Timing, m.Cite = req, timing, cite
+		if req {
+			m.FilingDueOn = now.AddDate(0, 0, days).Format("2006-01-02")
+		}
+	}
+	return m, nil
 }
 
 // Restore records that a temporarily moved camera is back.

@@ -143,15 +143,18 @@ func checkAnyRead(subj *policy.Subject) error {
 	return &policy.DeniedError{Permission: policy.CameraAdmin, Target: "the camera registry"}
 }
 
-// checkReview returns a denial unless subj may review filings of the unit:
-// the subject's own unit is a police unit (公安机关) and it holds
-// admin.units over the filing unit (the district police over its area).
-func checkReview(subj *policy.Subject, u unitInfo) error {
-	if subj != nil && subj.UnitKind == "police" && subj.Can(policy.AdminUnits, u.Path) {
+// checkReview returns a denial unless subj may review filings of the unit
+// u (REG-3): the subject's own unit is a police unit (公安机关) that is not
+// the filing unit nor inside its subtree — nobody reviews their own filing —
+// and the subject holds admin.units over the filing unit (the district
+// police over its area). own is the subject's unit as stored now.
+func checkReview(subj *policy.Subject, own, u unitInfo) error {
+	if subj != nil && own.Kind == "police" && own.ID == subj.UnitID && !strings.HasPrefix(own.Path, u.Path) &&
+		subj.Can(policy.AdminUnits, u.Path) {
 		return nil
 	}
 	return &policy.DeniedError{Permission: policy.AdminUnits, Target: "unit " + u.Name,
-		Reason: "filings are reviewed by the police: a user of a police unit holding admin.units over " + u.Name}
+		Reason: "filings are reviewed by the police: a user of a police unit other than " + u.Name + " (and outside it) holding admin.units over " + u.Name}
 }
 
 // scopeWhere returns an SQL condition limiting column (a unit path

@@ -4,6 +4,11 @@
 // DSN of a database the tests may create databases from is taken from
 // VIGIL_TEST_POSTGRES (`make test` starts a server and sets it). Each call
 // creates a new database, so tests do not see each other's rows.
+//
+// Without VIGIL_TEST_POSTGRES a store-touching test fails, naming the
+// variable, unless VIGIL_TEST_SQLITE_ONLY=1 says that this machine has no
+// PostgreSQL on purpose: then the PostgreSQL subtests are skipped and the
+// run prints, once and loudly on standard error, that they were.
 package storetest
 
 import (
@@ -13,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +29,15 @@ import (
 
 // EnvPostgres names the variable holding the PostgreSQL admin DSN.
 const EnvPostgres = "VIGIL_TEST_POSTGRES"
+
+// EnvSQLiteOnly, set to "1", skips the PostgreSQL subtests instead of
+// failing them when EnvPostgres is unset.
+const EnvSQLiteOnly = "VIGIL_TEST_SQLITE_ONLY"
+
+var warnOnce sync.Once
+
+// SkippedBanner is what a SQLite-only run prints once on standard error.
+const SkippedBanner = "!!! " + EnvSQLiteOnly + "=1: PostgreSQL subtests are SKIPPED — this run proves nothing about PostgreSQL !!!"
 
 var counter atomic.Int64
 
@@ -64,8 +79,13 @@ func DSN(t testing.TB, d store.Dialect) string {
 	}
 	admin := os.Getenv(EnvPostgres)
 	if admin == "" {
+		if os.Getenv(EnvSQLiteOnly) == "1" {
+			warnOnce.Do(func() { fmt.Fprintf(os.Stderr, "\n%s\n\n", SkippedBanner) })
+			t.Skipf("PostgreSQL skipped: %s=1 and %s is unset", EnvSQLiteOnly, EnvPostgres)
+		}
 		t.Fatalf("%s is not set: PostgreSQL tests need a server; run `make test`, which starts one "+
-			"(or set %s=postgres://user@host:port/db?sslmode=disable)", EnvPostgres, EnvPostgres)
+			"(or set %s=postgres://user@host:port/db?sslmode=disable); on a machine without PostgreSQL, "+
+			"set %s=1 to skip the PostgreSQL subtests explicitly", EnvPostgres, EnvPostgres, EnvSQLiteOnly)
 	}
 	name := fmt.Sprintf("vigil_t%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, counter.Add(1))
 	ctx := context.Background()
