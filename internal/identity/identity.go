@@ -57,6 +57,8 @@ type Options struct {
 	LockoutDuration   time.Duration // default 15m
 	SessionIdle       time.Duration // sliding idle timeout; default 30m
 	SessionLifetime   time.Duration // absolute lifetime; default 12h
+	PasswordMaxAge    time.Duration // a password older than this must be changed at sign-in; 0 = never (AUD-2)
+	PasswordHistory   int           // a new password may not be one of the last this many; 0 = only not the current one (AUD-2)
 	Argon2            Argon2Params  // default DefaultArgon2
 	SignInPerAddress  int           // sign-in attempts per minute per remote address; default 10
 	SignInPerUser     int           // sign-in attempts per minute per username; default 5
