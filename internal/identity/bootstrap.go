@@ -31,7 +31,8 @@ var FirstAccounts = []FirstAccount{
 // Bootstrap prepares the database: the root unit (kind admin_department),
 // the built-in roles (bringing existing ones to this version's
 // definition), and, for each duty of FirstAccounts whose role no active
-// user holds, that account holding the role over the root, with the
+// user holds and whose username is free, that account holding the role
+// over the root, with the
 // password password(username) — on an empty database all three. It is
 // idempotent: on a database where every duty is held, password is not
 // called. It returns the usernames it created. Everything it creates is
@@ -60,7 +61,14 @@ func (s *Service) Bootstrap(ctx context.Context, password func(username string) 
 				WHERE g.role_id = ? AND u.status = 'active'`, roles[a.Role]).Scan(&held); err != nil {
 				return wrap("count duty holders", err)
 			}
-			if held > 0 {
+			var taken int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM users WHERE username = ?`, a.Username).Scan(&taken); err != nil {
+				return wrap("read user", err)
+			}
+			if held > 0 || taken > 0 {
+				// Held; or its account exists without the role (its grant
+				// was revoked): the security administrator decides, a
+				// restart does not.
 				continue
 			}
 			pw := ""

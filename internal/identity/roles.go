@@ -62,8 +62,7 @@ var DutyOf = map[policy.Permission]string{
 // dutyRole is the built-in role that alone carries each duty.
 var dutyRole = map[string]string{DutySystem: RoleSystemAdmin, DutySecurity: RoleSecurityAdmin, DutyAudit: RoleAuditor}
 
-// allBut is every permission except the duty permissions of the duties
-// not named.
+// allBut is every permission except those named.
 func allBut(except ...policy.Permission) []policy.Permission {
 	var out []policy.Permission
 	for _, p := range policy.AllPermissions {

@@ -218,3 +218,37 @@ func TestRoleChangesNeedReauth_AUD2(t *testing.T) {
 		}
 	})
 }
+
+// A database from before the split (only admin) gets the security
+// administrator and the auditor at the next start; a duty account whose
+// grant was revoked is left to the security administrator, and the start
+// does not fail (AUD-2).
+func TestBootstrapAddsMissingDuties_AUD2(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		for _, u := range []string{"secadmin", "auditor"} {
+			for _, q := range []string{`DELETE FROM role_grants WHERE user_id = (SELECT id FROM users WHERE username = ?)`,
+				`DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)`,
+				`DELETE FROM password_history WHERE user_id = (SELECT id FROM users WHERE username = ?)`,
+				`DELETE FROM users WHERE username = ?`} {
+				if _, err := f.db.Exec(ctx, q, u); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var asked []string
+		created, err := f.svc.Bootstrap(ctx, func(u string) string { asked = append(asked, u); return "Upgrade-Pass-9" })
+		if err != nil || len(created) != 2 || created[0] != "secadmin" || created[1] != "auditor" || len(asked) != 2 {
+			t.Fatalf("upgrade: created %v, asked %v, %v", created, asked, err)
+		}
+		aud := f.signIn(t, "auditor", "Upgrade-Pass-9")
+		gs, _ := f.svc.ListGrants(ctx, aud, aud.UserID)
+		sec := f.signIn(t, "secadmin", "Upgrade-Pass-9")
+		if err := f.svc.RevokeGrant(ctx, sec, aud.UserID, gs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if created, err := f.svc.Bootstrap(ctx, nil); err != nil || len(created) != 0 {
+			t.Fatalf("restart with the auditor's grant revoked: created %v, %v", created, err)
+		}
+	})
+}
