@@ -62,9 +62,11 @@ func startWith(t *testing.T, cfg *config.Config) *app.App {
 	return a
 }
 
-// TestConsole drives the console in Chromium as the first administrator:
-// sign in, create a unit and a user in it, find both in the audit log and
-// verify its chain, and switch between Chinese and English; then as the
+// TestConsole drives the console in Chromium as the three first accounts
+// (AUD-2): the system administrator signs in and creates a unit and a user
+// in it; the security administrator grants that user the auditor role; the
+// auditor finds both in the audit log, verifies its chain, and switches
+// between Chinese and English; then as the
 // new user: change the password set by the administrator, enrol an
 // authenticator and sign in with it; and as that auditor, see the chain
 // verification fail at the entry changed behind the system's back.
@@ -78,6 +80,7 @@ func TestConsole(t *testing.T) {
 	f.signIn(b)
 	f.createUnit(b)
 	f.createUser(b)
+	f.grantAuditor(b)
 	f.checkAudit(b)
 	f.switchLanguage(b)
 	f.newUserSignsIn(b)
