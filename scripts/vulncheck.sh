@@ -43,9 +43,33 @@ if [[ -z "$db" ]]; then
 	fi
 	db="file://$PWD/$dir"
 fi
+tools=$PWD/bin/tools/govulncheck-$GOVULNCHECK_VERSION
+if [[ ! -x $tools/govulncheck ]]; then
+	GOBIN=$tools $GO install "golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION"
+fi
+govulncheck() { "$tools/govulncheck" -db "$db" "$@"; }
+
+# The check must catch what it is for: a planted module that calls a known
+# vulnerable function (golang.org/x/text v0.3.7, GO-2022-1059) must fail.
+step "govulncheck: a planted reachable vulnerability is caught"
+plant=$(mktemp -d)
+trap 'rm -rf "$plant"' EXIT
+printf 'module plant\n\ngo 1.26\n\nrequire golang.org/x/text v0.3.7\n' >"$plant/go.mod"
+printf 'package main\n\nimport (\n\t"fmt"\n\t"os"\n\n\t"golang.org/x/text/language"\n)\n\nfunc main() { fmt.Println(language.ParseAcceptLanguage(os.Args[1])) }\n' >"$plant/main.go"
+(cd "$plant" && $GO mod download golang.org/x/text && $GO mod tidy) >/dev/null
+set +e
+(cd "$plant" && govulncheck ./... >"$plant/out" 2>&1)
+rc=$?
+set -e
+if [[ $rc != 3 ]] || ! grep -q GO-2022-1059 "$plant/out"; then
+	cat "$plant/out" >&2
+	echo "vulncheck: govulncheck did not report the planted vulnerability GO-2022-1059 (exit $rc): the check cannot be trusted; is the database ($db) complete?" >&2
+	exit 1
+fi
+
 step "govulncheck $GOVULNCHECK_VERSION ($($GO env GOVERSION), database ${db##*/})"
 set +e
-$GO run "golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION" -db "$db" ./...
+govulncheck ./...
 rc=$?
 set -e
 case $rc in
