@@ -109,11 +109,12 @@ func (f consoleFlow) as(b *browser, username, navID string) {
 	b.do("wait for "+navID, chromedp.WaitVisible(tid(navID)))
 }
 
-// grantAuditor, as the security administrator, gives the new user the
-// built-in auditor role over their unit in the user's grants drawer.
+// grantAuditor, as the signed-in security administrator whose sign-in is
+// older than the re-authentication window, gives the new user the built-in
+// auditor role over their unit in the user's grants drawer: the console
+// asks for the password again and then makes the grant (AUD-2).
 func (f consoleFlow) grantAuditor(b *browser) {
 	b.t.Helper()
-	f.as(b, "secadmin", "nav-users")
 	b.click("nav-users")
 	b.waitFor("the new user in the table", fmt.Sprintf(
 		`[...document.querySelectorAll('[data-testid="user-username"]')].some(e => e.textContent === %s)`, jsString(f.newUser)))
@@ -132,6 +133,9 @@ func (f consoleFlow) grantRole(b *browser) {
 	b.waitStill()
 	b.do("pick the auditor role", chromedp.Click(byText(".ant-select-item-option-content", "审计员"), chromedp.NodeVisible))
 	b.click("grant-add")
+	b.waitFor("the re-authentication dialog", `!!document.querySelector('[data-testid="reauth-password"]')`)
+	b.typeInto("reauth-password", f.password)
+	b.click("reauth-submit")
 	b.waitFor("the grant in the drawer", `[...document.querySelectorAll('.ant-drawer-open [data-testid="grant-role-name"]')].some(e => e.textContent === '审计员')`)
 	b.do("close the drawer", chromedp.Click(chromedp.CSS(".ant-drawer-open .ant-drawer-close"), chromedp.NodeVisible))
 	b.waitFor("the drawer to close", `!document.querySelector('.ant-drawer-open')`)

@@ -16,6 +16,7 @@ import (
 
 	"vigil/internal/app"
 	"vigil/internal/config"
+	"vigil/internal/store"
 )
 
 const adminPassword = "Vigil-Passw0rd-2026"
@@ -80,6 +81,12 @@ func TestConsole(t *testing.T) {
 	f.signIn(b)
 	f.createUnit(b)
 	f.createUser(b)
+	f.as(b, "secadmin", "nav-users")
+	// The security administrator signed in more than 15 minutes ago: role
+	// changes need the password again (AUD-2).
+	if _, err := a.DB.Exec(context.Background(), `UPDATE sessions SET authenticated_at = ?`, store.Micros(time.Now().Add(-16*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
 	f.grantAuditor(b)
 	f.checkAudit(b)
 	f.switchLanguage(b)
