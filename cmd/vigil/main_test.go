@@ -55,12 +55,15 @@ func TestUnreachableDatabaseRefusesToStart(t *testing.T) {
 }
 
 // The first start with no configuration creates the data directory, the
-// database and the admin account (password printed once), and serves
+// database and the three accounts of separated duties — admin, secadmin,
+// auditor (AUD-2), each password printed once and different — and serves
 // /healthz; a restart reuses them and prints no password.
 func TestServeFromNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	port := freePort(t)
-	t.Setenv("VIGIL_ADMIN_PASSWORD", "")
+	for _, u := range []string{"ADMIN", "SECADMIN", "AUDITOR"} {
+		t.Setenv("VIGIL_"+u+"_PASSWORD", "")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan int)
@@ -70,9 +73,13 @@ func TestServeFromNothing(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("serve exited %d: %s", code, out.String())
 	}
-	m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("no admin password printed:\n%s", out.String())
+	pws := map[string]string{}
+	for _, m := range regexp.MustCompile(`user: +(\S+)\s+password: (\S+)`).FindAllStringSubmatch(out.String(), -1) {
+		pws[m[1]] = m[2]
+	}
+	if len(pws) != 3 || pws["admin"] == "" || pws["secadmin"] == "" || pws["auditor"] == "" ||
+		pws["admin"] == pws["secadmin"] || pws["admin"] == pws["auditor"] || pws["secadmin"] == pws["auditor"] {
+		t.Fatalf("want three different passwords printed for admin, secadmin and auditor:\n%s", out.String())
 	}
 	for _, f := range []string{"vigil.db", "keys/sign.pub", "keys/data.key"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {

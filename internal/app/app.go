@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,8 +46,8 @@ type Options struct {
 	Config        *config.Config // full configuration; nil means defaults
 	DataDir       string         // overrides Config.Data
 	Listen        string         // overrides Config.Listen; "127.0.0.1:0" picks a free port
-	AdminPassword string         // password for the first admin; "" generates one and prints it to Stdout
-	Stdout        io.Writer      // where the one-time admin password is printed
+	AdminPassword string         // password of the first accounts (admin, secadmin, auditor; tests); "" generates one each and prints it to Stdout
+	Stdout        io.Writer      // where the one-time passwords are printed
 	Log           *slog.Logger
 }
 
@@ -107,22 +108,15 @@ func Start(ctx context.Context, o Options) (*App, error) {
 		a.closeStores()
 		return nil, err
 	}
-	var users int
-	if err := a.DB.QueryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&users); err != nil {
-		a.closeStores()
-		return nil, fmt.Errorf("read users: %w", err)
-	}
-	pw := ""
-	if users == 0 {
-		pw = adminPassword(o.AdminPassword, o.Stdout)
-	}
-	created, err := a.Identity.Bootstrap(ctx, pw)
+	created, err := a.Identity.Bootstrap(ctx, func(username string) string {
+		return firstPassword(username, o.AdminPassword, o.Stdout)
+	})
 	if err != nil {
 		a.closeStores()
-		return nil, fmt.Errorf("create the first administrator: %w", err)
+		return nil, fmt.Errorf("create the first accounts: %w", err)
 	}
-	if created {
-		log.Info("created user admin")
+	for _, u := range created {
+		log.Info("created user", "username", u)
 	}
 	if err := a.serve(); err != nil {
 		a.closeStores()
@@ -140,17 +134,19 @@ func Start(ctx context.Context, o Options) (*App, error) {
 	return a, nil
 }
 
-// adminPassword is the first administrator's password: given, from
-// VIGIL_ADMIN_PASSWORD, or generated and printed once to out (never logged).
-func adminPassword(given string, out io.Writer) string {
+// firstPassword is the password of a first account (AUD-2: the system
+// administrator admin, the security administrator secadmin, the security
+// auditor auditor): given, from VIGIL_<USERNAME>_PASSWORD, or generated
+// and printed once to out (never logged).
+func firstPassword(username, given string, out io.Writer) string {
 	if given != "" {
 		return given
 	}
-	if env := os.Getenv("VIGIL_ADMIN_PASSWORD"); env != "" {
+	if env := os.Getenv("VIGIL_" + strings.ToUpper(username) + "_PASSWORD"); env != "" {
 		return env
 	}
 	p := "Vg-" + keyring.RandomToken(9)
-	fmt.Fprintf(out, "\n  Vigil created the administrator account.\n    user:     admin\n    password: %s\n  It is shown only this once: sign in and change it.\n\n", p)
+	fmt.Fprintf(out, "\n  Vigil created the account %s.\n    user:     %s\n    password: %s\n  It is shown only this once: sign in and change it.\n\n", username, username, p)
 	return p
 }
 
@@ -364,6 +360,8 @@ func identityOptions(cfg config.Config) identity.Options {
 		LockoutDuration:   cfg.Password.LockoutDuration,
 		SessionIdle:       cfg.Session.IdleTimeout,
 		SessionLifetime:   cfg.Session.Lifetime,
+		PasswordMaxAge:    time.Duration(cfg.Password.MaxAgeDays) * 24 * time.Hour,
+		PasswordHistory:   cfg.Password.History,
 	}
 	if cfg.OIDC.Issuer != "" {
 		o.OIDC = &identity.OIDCConfig{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,

@@ -274,7 +274,8 @@ func TestPTZOverONVIF(t *testing.T) {
 			} `json:"actor"`
 		} `json:"entries"`
 	}
-	admin.do("GET", "/api/v1/audit?action=gate.decide&limit=500", nil, &log)
+	auditor := signIn(t, a.URL(), "auditor", adminPassword) // the audit log is the auditor's alone (AUD-2)
+	auditor.do("GET", "/api/v1/audit?action=gate.decide&limit=500", nil, &log)
 	var got []string
 	for _, e := range log.Entries {
 		if e.Details["action"] == "ptz" {

@@ -94,6 +94,8 @@ type Password struct {
 	MinLength       int           `yaml:"min_length" env:"VIGIL_PASSWORD_MIN_LENGTH"`
 	LockoutAttempts int           `yaml:"lockout_attempts" env:"VIGIL_PASSWORD_LOCKOUT_ATTEMPTS"`
 	LockoutDuration time.Duration `yaml:"lockout_duration" env:"VIGIL_PASSWORD_LOCKOUT_DURATION"`
+	MaxAgeDays      int           `yaml:"max_age_days" env:"VIGIL_PASSWORD_MAX_AGE_DAYS"` // a password older than this must be changed at sign-in; 0 = never (AUD-2)
+	History         int           `yaml:"history" env:"VIGIL_PASSWORD_HISTORY"`           // a new password may not be any of the last this many; 0 = only not the current one (AUD-2)
 }
 
 // OIDC configures sign-in through the government identity platform.
@@ -115,7 +117,7 @@ func Default() Config {
 		Crypto:    "standard",
 		LogLevel:  "info",
 		Session:   Session{IdleTimeout: 30 * time.Minute, Lifetime: 12 * time.Hour},
-		Password:  Password{MinLength: 10, LockoutAttempts: 5, LockoutDuration: 15 * time.Minute},
+		Password:  Password{MinLength: 10, LockoutAttempts: 5, LockoutDuration: 15 * time.Minute, MaxAgeDays: 90, History: 5},
 		OIDC:      OIDC{UsernameClaim: "preferred_username"},
 		Recording: Recording{SegmentLength: 5 * time.Minute, ReserveMB: 1024},
 	}
@@ -349,6 +351,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Password.LockoutDuration < time.Minute {
 		return bad("password.lockout_duration", "must be at least 1m")
+	}
+	if c.Password.MaxAgeDays < 0 || c.Password.MaxAgeDays > 3650 {
+		return bad("password.max_age_days", "must be from 0 (never) to 3650")
+	}
+	if c.Password.History < 0 || c.Password.History > 24 {
+		return bad("password.history", "must be from 0 to 24")
 	}
 	if c.OIDC.Issuer != "" {
 		if c.OIDC.ClientID == "" {

@@ -51,6 +51,8 @@ func TestBadValuesAreNamed(t *testing.T) {
 		{func(c *Config) { c.LogLevel = "loud" }, "log_level"},
 		{func(c *Config) { c.TLS.Cert = "/nonexistent.crt" }, "tls.cert"},
 		{func(c *Config) { c.Password.MinLength = 4 }, "password.min_length"},
+		{func(c *Config) { c.Password.MaxAgeDays = -1 }, "password.max_age_days"}, // AUD-2
+		{func(c *Config) { c.Password.History = 100 }, "password.history"},        // AUD-2
 		{func(c *Config) { c.OIDC.Issuer = "https://idp.example" }, "oidc.client_id"},
 	}
 	for _, c := range cases {

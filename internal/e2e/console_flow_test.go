@@ -95,12 +95,35 @@ func (f consoleFlow) createUser(b *browser) {
 	if body := eval[string](b, `document.body.innerText`); strings.Contains(body, "420102199003070010") || !strings.Contains(body, "420***********0010") {
 		b.t.Errorf("the users table does not show the ID number masked as 420***********0010")
 	}
-	f.grantAuditor(b)
 }
 
-// grantAuditor gives the new user the built-in auditor role over their unit
-// in the user's grants drawer.
+// as signs out and signs in as another of the first accounts (AUD-2: the
+// system administrator, the security administrator and the auditor are
+// three people), waiting for the menu entry navID.
+func (f consoleFlow) as(b *browser, username, navID string) {
+	b.t.Helper()
+	b.click("sign-out")
+	b.typeInto("signin-username", username)
+	b.typeInto("signin-password", f.password)
+	b.click("signin-submit")
+	b.do("wait for "+navID, chromedp.WaitVisible(tid(navID)))
+}
+
+// grantAuditor, as the signed-in security administrator whose sign-in is
+// older than the re-authentication window, gives the new user the built-in
+// auditor role over their unit in the user's grants drawer: the console
+// asks for the password again and then makes the grant (AUD-2).
 func (f consoleFlow) grantAuditor(b *browser) {
+	b.t.Helper()
+	b.click("nav-users")
+	b.waitFor("the new user in the table", fmt.Sprintf(
+		`[...document.querySelectorAll('[data-testid="user-username"]')].some(e => e.textContent === %s)`, jsString(f.newUser)))
+	f.grantRole(b)
+}
+
+// grantRole gives the new user the built-in auditor role over their unit
+// in the user's grants drawer.
+func (f consoleFlow) grantRole(b *browser) {
 	b.t.Helper()
 	b.click("user-grants-" + f.newUser)
 	b.waitFor("the grants drawer", `!!document.querySelector('.ant-drawer-open [data-testid="grant-add"]')`)
@@ -110,6 +133,9 @@ func (f consoleFlow) grantAuditor(b *browser) {
 	b.waitStill()
 	b.do("pick the auditor role", chromedp.Click(byText(".ant-select-item-option-content", "审计员"), chromedp.NodeVisible))
 	b.click("grant-add")
+	b.waitFor("the re-authentication dialog", `!!document.querySelector('[data-testid="reauth-password"]')`)
+	b.typeInto("reauth-password", f.password)
+	b.click("reauth-submit")
 	b.waitFor("the grant in the drawer", `[...document.querySelectorAll('.ant-drawer-open [data-testid="grant-role-name"]')].some(e => e.textContent === '审计员')`)
 	b.do("close the drawer", chromedp.Click(chromedp.CSS(".ant-drawer-open .ant-drawer-close"), chromedp.NodeVisible))
 	b.waitFor("the drawer to close", `!document.querySelector('.ant-drawer-open')`)
@@ -123,10 +149,12 @@ func auditRows(b *browser, action string) string {
 		jsString(action)))
 }
 
-// checkAudit opens the audit log, finds the two creations with their names,
-// and verifies the chain (AUD-1).
+// checkAudit, as the auditor (who alone reads it, AUD-2), opens the audit
+// log, finds the two creations with their names, and verifies the chain
+// (AUD-1).
 func (f consoleFlow) checkAudit(b *browser) {
 	b.t.Helper()
+	f.as(b, "auditor", "nav-audit")
 	b.click("nav-audit")
 	for _, action := range []string{"unit.create", "user.create"} {
 		b.waitFor("a "+action+" entry", fmt.Sprintf(
@@ -157,7 +185,6 @@ func (f consoleFlow) checkAudit(b *browser) {
 func (f consoleFlow) switchLanguage(b *browser) {
 	b.t.Helper()
 	b.click("lang-switch")
-	b.waitText("nav-units", "Units")
 	b.waitText("nav-audit", "Audit log")
 	b.waitText("nav-access", "Access registry")
 	if c := eval[string](b, `document.cookie`); !strings.Contains(c, "lang=en") {
@@ -173,12 +200,12 @@ func (f consoleFlow) switchLanguage(b *browser) {
 	}
 	// The choice survives a reload.
 	b.do("reload", chromedp.Reload())
-	b.waitText("nav-units", "Units")
+	b.waitText("nav-access", "Access registry")
 	b.waitText("audit-verify", "Verify chain")
 	b.waitStill()
 	b.screenshot("english")
 	b.click("lang-switch")
-	b.waitText("nav-units", "单位管理")
+	b.waitText("nav-audit", "审计日志")
 	if c := eval[string](b, `document.cookie`); !strings.Contains(c, "lang=zh-CN") {
 		b.t.Errorf("after switching back the cookie is %q, want lang=zh-CN", c)
 	}

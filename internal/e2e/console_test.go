@@ -16,6 +16,7 @@ import (
 
 	"vigil/internal/app"
 	"vigil/internal/config"
+	"vigil/internal/store"
 )
 
 const adminPassword = "Vigil-Passw0rd-2026"
@@ -62,9 +63,11 @@ func startWith(t *testing.T, cfg *config.Config) *app.App {
 	return a
 }
 
-// TestConsole drives the console in Chromium as the first administrator:
-// sign in, create a unit and a user in it, find both in the audit log and
-// verify its chain, and switch between Chinese and English; then as the
+// TestConsole drives the console in Chromium as the three first accounts
+// (AUD-2): the system administrator signs in and creates a unit and a user
+// in it; the security administrator grants that user the auditor role; the
+// auditor finds both in the audit log, verifies its chain, and switches
+// between Chinese and English; then as the
 // new user: change the password set by the administrator, enrol an
 // authenticator and sign in with it; and as that auditor, see the chain
 // verification fail at the entry changed behind the system's back.
@@ -78,6 +81,13 @@ func TestConsole(t *testing.T) {
 	f.signIn(b)
 	f.createUnit(b)
 	f.createUser(b)
+	f.as(b, "secadmin", "nav-users")
+	// The security administrator signed in more than 15 minutes ago: role
+	// changes need the password again (AUD-2).
+	if _, err := a.DB.Exec(context.Background(), `UPDATE sessions SET authenticated_at = ?`, store.Micros(time.Now().Add(-16*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	f.grantAuditor(b)
 	f.checkAudit(b)
 	f.switchLanguage(b)
 	f.newUserSignsIn(b)

@@ -27,6 +27,7 @@ func (s *Server) sessionRoutes(r chi.Router) {
 // identityRoutes need a signed-in subject: units, users, roles, tokens, TOTP.
 func (s *Server) identityRoutes(r chi.Router) {
 	r.Post("/me/password", s.changePassword)
+	r.Post("/auth/reauth", s.reauth)
 	r.Post("/me/totp", s.startTOTP)
 	r.Post("/me/totp/confirm", s.confirmTOTP)
 	r.Delete("/me/totp", s.disableTOTP)
@@ -176,6 +177,25 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// reauth: POST /api/v1/auth/reauth — confirm one's identity again with the
+// password (and TOTP code) before a sensitive action (AUD-2).
+func (s *Server) reauth(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Password string `json:"password"`
+		TOTP     string `json:"totp"`
+	}
+	if err := decode(w, r, &body); err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	at, err := s.d.Identity.Reauthenticate(r.Context(), SubjectFrom(r.Context()), sessionCookie(r), body.Password, body.TOTP)
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"authenticated_at": at})
 }
 
 // startTOTP: POST /api/v1/me/totp — a new secret to enrol.

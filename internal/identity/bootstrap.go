@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -15,14 +14,32 @@ import (
 // RootUnitName is the name Bootstrap gives the root unit.
 const RootUnitName = "本级平台"
 
-// Bootstrap prepares an empty database: the root unit (kind
-// admin_department), the built-in roles, and the user "admin" holding
-// system_admin over the root with adminPassword. It is idempotent: on a
-// database that has users it only adds built-in roles that are missing,
-// and adminPassword is not needed. Everything it creates is audited with
-// the system as actor.
-func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (created bool, err error) {
+// FirstAccount is one of the accounts the first start creates: one per
+// duty (三员分立, AUD-2), so that no account combines them.
+type FirstAccount struct {
+	Username, Name, Role string
+}
+
+// FirstAccounts are the system administrator, the security administrator
+// and the security auditor.
+var FirstAccounts = []FirstAccount{
+	{Username: "admin", Name: "系统管理员", Role: RoleSystemAdmin},
+	{Username: "secadmin", Name: "安全管理员", Role: RoleSecurityAdmin},
+	{Username: "auditor", Name: "安全审计员", Role: RoleAuditor},
+}
+
+// Bootstrap prepares the database: the root unit (kind admin_department),
+// the built-in roles (bringing existing ones to this version's
+// definition), and, for each duty of FirstAccounts whose role no active
+// user holds and whose username is free, that account holding the role
+// over the root, with the
+// password password(username) — on an empty database all three. It is
+// idempotent: on a database where every duty is held, password is not
+// called. It returns the usernames it created. Everything it creates is
+// audited with the system as actor.
+func (s *Service) Bootstrap(ctx context.Context, password func(username string) string) (created []string, err error) {
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		created = nil
 		if tx.Dialect == store.Postgres {
 			// Two nodes starting on an empty database create one admin.
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7418191)`); err != nil {
@@ -37,28 +54,42 @@ func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (created 
 		if err != nil {
 			return err
 		}
-		var users int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&users); err != nil {
-			return wrap("count users", err)
-		}
-		if users > 0 {
-			return nil
-		}
-		if adminPassword == "" {
-			return errors.New("bootstrap: the database has no users and no administrator password was given")
-		}
-		if err := CheckPasswordPolicy(adminPassword, "admin", s.opts.MinPasswordLength); err != nil {
-			return fmt.Errorf("bootstrap: the administrator password does not meet the password policy: %w", err)
-		}
 		sys := systemSubject(root.Path)
-		id, err := s.insertUserTx(ctx, tx, sys, UserInput{Username: "admin", Name: "系统管理员", UnitID: root.ID, Password: adminPassword}, root)
-		if err != nil {
-			return err
+		for _, a := range FirstAccounts {
+			var held int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM role_grants g JOIN users u ON u.id = g.user_id
+				WHERE g.role_id = ? AND u.status = 'active'`, roles[a.Role]).Scan(&held); err != nil {
+				return wrap("count duty holders", err)
+			}
+			var taken int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM users WHERE username = ?`, a.Username).Scan(&taken); err != nil {
+				return wrap("read user", err)
+			}
+			if held > 0 || taken > 0 {
+				// Held; or its account exists without the role (its grant
+				// was revoked): the security administrator decides, a
+				// restart does not.
+				continue
+			}
+			pw := ""
+			if password != nil {
+				pw = password(a.Username)
+			}
+			if pw == "" {
+				return fmt.Errorf("bootstrap: nobody holds the role %s and no password was given for the account %s", a.Role, a.Username)
+			}
+			if err := CheckPasswordPolicy(pw, a.Username, s.opts.MinPasswordLength); err != nil {
+				return fmt.Errorf("bootstrap: the password of %s does not meet the password policy: %w", a.Username, err)
+			}
+			id, err := s.insertUserTx(ctx, tx, sys, UserInput{Username: a.Username, Name: a.Name, UnitID: root.ID, Password: pw}, root)
+			if err != nil {
+				return fmt.Errorf("bootstrap: create %s: %w", a.Username, err)
+			}
+			if err := s.insertGrantTx(ctx, tx, sys, id, roles[a.Role], root); err != nil {
+				return err
+			}
+			created = append(created, a.Username)
 		}
-		if err := s.insertGrantTx(ctx, tx, sys, id, roles[RoleSystemAdmin], root); err != nil {
-			return err
-		}
-		created = true
 		return nil
 	})
 	return created, err
@@ -120,13 +151,17 @@ func (s *Service) insertUserTx(ctx context.Context, tx *store.Tx, subj *policy.S
 	}
 	id := newID()
 	now := store.Micros(s.now())
+	hash := HashPassword(in.Password, s.opts.Argon2)
 	_, err := tx.Exec(ctx, `INSERT INTO users (id, username, name, unit_id, status, password_hash, password_changed_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?)`, id, in.Username, in.Name, unit.ID, HashPassword(in.Password, s.opts.Argon2), now, now, now)
+		VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?)`, id, in.Username, in.Name, unit.ID, hash, now, now, now)
 	if store.IsUniqueViolation(err) {
 		return "", problem.Invalid("user.username_taken", "username", problem.P{"username": in.Username})
 	}
 	if err != nil {
 		return "", wrap("insert user", err)
+	}
+	if err := s.rememberPassword(ctx, tx, id, hash); err != nil {
+		return "", err
 	}
 	_, err = s.log.AppendTx(ctx, tx, audit.Entry{Actor: actorOf(subj), Action: "user.create", Object: "user:" + id,
 		Details: map[string]any{"username": in.Username, "name": in.Name, "unit": unit.ID}})
@@ -138,6 +173,9 @@ func (s *Service) insertGrantTx(ctx context.Context, tx *store.Tx, subj *policy.
 	if _, err := tx.Exec(ctx, `INSERT INTO role_grants (id, user_id, role_id, scope_unit_id, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
 		id, userID, roleID, scope.ID, store.Micros(s.now()), actorOf(subj).ID); err != nil {
 		return wrap("insert grant", err)
+	}
+	if err := s.requireSeparatedDuties(ctx, tx, userID); err != nil {
+		return err
 	}
 	var name string
 	tx.QueryRow(ctx, `SELECT name FROM roles WHERE id = ?`, roleID).Scan(&name)
@@ -220,4 +258,10 @@ func (s *Service) DisableUserCLI(ctx context.Context, username string) error {
 	}
 	_, err = s.SetUserDisabled(ctx, sys, id, true)
 	return err
+}
+
+// OnePassword is a Bootstrap password function giving every first account
+// the same password p (tests and demos; production prints one each).
+func OnePassword(p string) func(string) string {
+	return func(string) string { return p }
 }

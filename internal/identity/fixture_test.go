@@ -36,7 +36,9 @@ type fixture struct {
 	log   *audit.Log
 	clock *testClock
 	root  Unit
-	admin *policy.Subject
+	admin *policy.Subject // the system administrator
+	sec   *policy.Subject // the security administrator (secadmin)
+	aud   *policy.Subject // the security auditor (auditor)
 }
 
 // cheapArgon2 keeps tests fast; production uses DefaultArgon2.
@@ -55,12 +57,14 @@ func newFixture(t *testing.T, db *store.DB, tweak ...func(*Options)) *fixture {
 	}
 	svc := New(db, log, kr, opts)
 	ctx := context.Background()
-	created, err := svc.Bootstrap(ctx, adminPassword)
-	if err != nil || !created {
+	created, err := svc.Bootstrap(ctx, OnePassword(adminPassword))
+	if err != nil || len(created) != 3 {
 		t.Fatalf("bootstrap: created=%v err=%v", created, err)
 	}
 	f := &fixture{svc: svc, db: db, log: log, clock: clock}
 	f.admin = f.signIn(t, "admin", adminPassword)
+	f.sec = f.signIn(t, "secadmin", adminPassword)
+	f.aud = f.signIn(t, "auditor", adminPassword)
 	units, err := svc.ListUnits(ctx, f.admin)
 	if err != nil || len(units) != 1 {
 		t.Fatalf("units after bootstrap: %v %v", units, err)

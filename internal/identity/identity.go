@@ -17,6 +17,11 @@
 //     numbers leave only masked.
 //   - At least one active user holds admin.system at all times: disabling
 //     or revoking the last one is refused.
+//   - Separation of duties (三员分立, AUD-2): admin.system, admin.roles and
+//     audit.read each live only in their built-in role (system_admin,
+//     security_admin, auditor), and no account holds two of them.
+//   - Role and grant changes need a sign-in or re-authentication of the
+//     acting session within ReauthWindow; API tokens never qualify.
 //   - A unit's path is "/rootid/…/id/"; moving a unit rewrites the paths of
 //     its subtree in the same transaction.
 //
@@ -29,6 +34,9 @@
 //     be changed: until then the session carries no permission and can
 //     only change the password. Passwords set by the operator through the
 //     CLI or Bootstrap need not be changed.
+//   - A password older than PasswordMaxAge counts as set by someone else:
+//     the session opens without permissions until it is changed; a change
+//     may not reuse the last PasswordHistory passwords.
 //   - Sign-in rate limits live in memory per node; lockouts live in the
 //     database. OIDC sign-ins in progress live in memory on the node that
 //     started them.
@@ -57,6 +65,8 @@ type Options struct {
 	LockoutDuration   time.Duration // default 15m
 	SessionIdle       time.Duration // sliding idle timeout; default 30m
 	SessionLifetime   time.Duration // absolute lifetime; default 12h
+	PasswordMaxAge    time.Duration // a password older than this must be changed at sign-in; 0 = never (AUD-2)
+	PasswordHistory   int           // a new password may not be one of the last this many; 0 = only not the current one (AUD-2)
 	Argon2            Argon2Params  // default DefaultArgon2
 	SignInPerAddress  int           // sign-in attempts per minute per remote address; default 10
 	SignInPerUser     int           // sign-in attempts per minute per username; default 5

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"vigil/internal/problem"
+	"vigil/internal/store"
 )
 
 // Argon2Params are the argon2id cost parameters of new password hashes.
@@ -123,4 +125,66 @@ func CheckPasswordPolicy(password, username string, minLen int) error {
 		return problem.Invalid("password.contains_username", "password", nil)
 	}
 	return nil
+}
+
+// passwordExpired reports whether a password set at changedAt (micros) is
+// older than the configured maximum age (AUD-2). Accounts without a
+// password (OIDC only) do not expire.
+func (s *Service) passwordExpired(hash string, changedAt int64) bool {
+	return s.opts.PasswordMaxAge > 0 && hash != "" && changedAt > 0 &&
+		s.now().Sub(store.Time(changedAt)) >= s.opts.PasswordMaxAge
+}
+
+// checkPasswordReuse refuses a new password that is the user's current
+// one or one of its last PasswordHistory passwords (AUD-2).
+func (s *Service) checkPasswordReuse(ctx context.Context, tx reader, userID, password string) error {
+	n := s.opts.PasswordHistory
+	if n <= 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT password_hash FROM password_history WHERE user_id = ? ORDER BY set_at DESC, id LIMIT ?`, userID, n)
+	if err != nil {
+		return wrap("read password history", err)
+	}
+	var hashes []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			rows.Close()
+			return wrap("read password history", err)
+		}
+		hashes = append(hashes, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return wrap("read password history", err)
+	}
+	for _, h := range hashes {
+		if ok, _ := VerifyPassword(password, h, s.opts.Argon2); ok {
+			return problem.Invalid("password.reused", "new_password", problem.P{"count": n})
+		}
+	}
+	return nil
+}
+
+// rememberPassword records hash as the user's newest password and forgets
+// those beyond the history.
+func (s *Service) rememberPassword(ctx context.Context, tx *store.Tx, userID, hash string) error {
+	if hash == "" {
+		return nil
+	}
+	// set_at orders the history: strictly increasing per user, even
+	// within one clock tick.
+	var last int64
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(set_at), 0) FROM password_history WHERE user_id = ?`, userID).Scan(&last); err != nil {
+		return wrap("read password history", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO password_history (id, user_id, password_hash, set_at) VALUES (?, ?, ?, ?)`,
+		newID(), userID, hash, max(store.Micros(s.now()), last+1)); err != nil {
+		return wrap("record password history", err)
+	}
+	keep := max(s.opts.PasswordHistory, 1)
+	_, err := tx.Exec(ctx, `DELETE FROM password_history WHERE user_id = ? AND id NOT IN
+		(SELECT id FROM password_history WHERE user_id = ? ORDER BY set_at DESC, id LIMIT ?)`, userID, userID, keep)
+	return wrap("trim password history", err)
 }

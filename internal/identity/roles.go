@@ -34,22 +34,58 @@ type RoleInput struct {
 
 // Built-in role names; their labels are the i18n keys "role.<name>".
 const (
-	RoleSystemAdmin  = "system_admin"
-	RoleUnitAdmin    = "unit_admin"
-	RoleAuditor      = "auditor"
-	RoleWatcher      = "watcher"      // 值班监看
-	RoleInvestigator = "investigator" // 侦查调阅
+	RoleSystemAdmin   = "system_admin"   // 系统管理员
+	RoleSecurityAdmin = "security_admin" // 安全管理员
+	RoleUnitAdmin     = "unit_admin"
+	RoleAuditor       = "auditor"      // 安全审计员
+	RoleWatcher       = "watcher"      // 值班监看
+	RoleInvestigator  = "investigator" // 侦查调阅
 )
+
+// Duties (三员分立, AUD-2): the system administrator's, the security
+// administrator's and the security auditor's. Each duty permission belongs
+// to one duty, lives only in that duty's built-in role, and no account may
+// hold two duties.
+const (
+	DutySystem   = "system"   // system settings, profile, tokens of others
+	DutySecurity = "security" // defining roles: the authorisation policy
+	DutyAudit    = "audit"    // reading and verifying the audit log
+)
+
+// DutyOf maps each duty permission to its duty.
+var DutyOf = map[policy.Permission]string{
+	policy.AdminSystem: DutySystem,
+	policy.AdminRoles:  DutySecurity,
+	policy.AuditRead:   DutyAudit,
+}
+
+// dutyRole is the built-in role that alone carries each duty.
+var dutyRole = map[string]string{DutySystem: RoleSystemAdmin, DutySecurity: RoleSecurityAdmin, DutyAudit: RoleAuditor}
+
+// allBut is every permission except those named.
+func allBut(except ...policy.Permission) []policy.Permission {
+	var out []policy.Permission
+	for _, p := range policy.AllPermissions {
+		if !hasPermission(except, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // BuiltinRoles are the roles every installation has. A unit administrator
 // holds the camera permissions it may hand to watchers, since nobody
-// grants what they do not hold.
+// grants what they do not hold; so do the system and the security
+// administrators, each without the other two duties.
 var BuiltinRoles = []RoleInput{
-	{Name: RoleSystemAdmin, Description: "all permissions", Permissions: policy.AllPermissions},
+	{Name: RoleSystemAdmin, Description: "system administration: settings, units, users, cameras (no roles, no audit log)",
+		Permissions: allBut(policy.AdminRoles, policy.AuditRead)},
+	{Name: RoleSecurityAdmin, Description: "security administration: roles and grants (no system settings, no audit log)",
+		Permissions: allBut(policy.AdminSystem, policy.AuditRead)},
 	{Name: RoleUnitAdmin, Description: "units, users and cameras of a subtree", Permissions: []policy.Permission{
 		policy.AdminUnits, policy.AdminUsers, policy.CameraAdmin, policy.CameraLive, policy.CameraPlay, policy.CameraPTZ,
 		policy.AccessRead, policy.TokensOwn}},
-	{Name: RoleAuditor, Description: "reads the audit log and the access registry", Permissions: []policy.Permission{
+	{Name: RoleAuditor, Description: "security audit: reads the audit log and the access registry", Permissions: []policy.Permission{
 		policy.AuditRead, policy.AccessRead}},
 	{Name: RoleWatcher, Description: "live and recorded video (duty watch)", Permissions: []policy.Permission{
 		policy.CameraLive, policy.CameraPlay}},
@@ -156,7 +192,13 @@ func (s *Service) CreateRole(ctx context.Context, subj *policy.Subject, in RoleI
 	if err := policy.Check(subj, policy.AdminRoles, "", "the roles"); err != nil {
 		return Role{}, err
 	}
+	if err := s.requireRecentAuth(subj); err != nil {
+		return Role{}, err
+	}
 	if err := in.validate(); err != nil {
+		return Role{}, err
+	}
+	if err := checkNoDuty(in.Permissions); err != nil {
 		return Role{}, err
 	}
 	for _, p := range in.Permissions {
@@ -197,7 +239,13 @@ func (s *Service) UpdateRole(ctx context.Context, subj *policy.Subject, id strin
 	if err := policy.Check(subj, policy.AdminRoles, "", "the roles"); err != nil {
 		return Role{}, err
 	}
+	if err := s.requireRecentAuth(subj); err != nil {
+		return Role{}, err
+	}
 	if err := in.validate(); err != nil {
+		return Role{}, err
+	}
+	if err := checkNoDuty(in.Permissions); err != nil {
 		return Role{}, err
 	}
 	var out Role
@@ -278,6 +326,9 @@ func (s *Service) DeleteRole(ctx context.Context, subj *policy.Subject, id strin
 	if err := policy.Check(subj, policy.AdminRoles, "", "the roles"); err != nil {
 		return err
 	}
+	if err := s.requireRecentAuth(subj); err != nil {
+		return err
+	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		r, err := s.roleTx(ctx, tx, id)
 		if err != nil {
@@ -340,14 +391,30 @@ func (s *Service) ListGrants(ctx context.Context, subj *policy.Subject, userID s
 	return s.grantsTx(ctx, s.db, userID)
 }
 
+// checkNoDuty refuses a defined role carrying a duty permission: those live
+// only in their built-in roles (AUD-2).
+func checkNoDuty(perms []policy.Permission) error {
+	for _, p := range perms {
+		if d, ok := DutyOf[p]; ok {
+			return problem.Invalid("role.duty_reserved", "permissions", problem.P{"permission": string(p), "role": dutyRole[d]})
+		}
+	}
+	return nil
+}
+
 // checkGrantable authorises giving or taking role r over scope: admin.users
 // over the scope and every permission of the role over it — nobody hands
-// out what they do not hold.
+// out what they do not hold. The one exception is a duty permission
+// (DutyOf), which the security administrator (admin.roles) hands out
+// without holding it: that is how the other two duties are assigned.
 func checkGrantable(subj *policy.Subject, perms []policy.Permission, roleName, scopePath, scopeName string) error {
 	if err := policy.Check(subj, policy.AdminUsers, scopePath, "unit "+scopeName); err != nil {
 		return err
 	}
 	for _, p := range perms {
+		if _, duty := DutyOf[p]; duty && subj.Can(policy.AdminRoles, "") {
+			continue
+		}
 		if err := policy.Check(subj, p, scopePath, "unit "+scopeName+" (to grant role "+roleName+")"); err != nil {
 			return err
 		}
@@ -378,6 +445,9 @@ func (s *Service) AddGrant(ctx context.Context, subj *policy.Subject, userID, ro
 		if err := checkGrantable(subj, r.Permissions, r.Name, scope.Path, scope.Name); err != nil {
 			return err
 		}
+		if err := s.requireRecentAuth(subj); err != nil {
+			return err
+		}
 		id := newID()
 		_, err = tx.Exec(ctx, `INSERT INTO role_grants (id, user_id, role_id, scope_unit_id, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
 			id, userID, roleID, scopeUnitID, store.Micros(s.now()), actorOf(subj).ID)
@@ -386,6 +456,9 @@ func (s *Service) AddGrant(ctx context.Context, subj *policy.Subject, userID, ro
 		}
 		if err != nil {
 			return wrap("insert grant", err)
+		}
+		if err := s.requireSeparatedDuties(ctx, tx, userID); err != nil {
+			return err
 		}
 		if _, err := s.log.AppendTx(ctx, tx, audit.Entry{Actor: actorOf(subj), Action: "role.grant", Object: "user:" + userID,
 			Details: map[string]any{"grant": id, "role": r.Name, "scope_unit": scope.ID, "scope_name": scope.Name}}); err != nil {
@@ -416,6 +489,9 @@ func (s *Service) RevokeGrant(ctx context.Context, subj *policy.Subject, userID,
 			return err
 		}
 		if err := checkGrantable(subj, g.Permissions, g.RoleName, g.ScopePath, g.ScopeUnitName); err != nil {
+			return err
+		}
+		if err := s.requireRecentAuth(subj); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM role_grants WHERE id = ?`, grantID); err != nil {
@@ -457,4 +533,42 @@ func (s *Service) requireOtherSystemAdmin(ctx context.Context, tx *store.Tx, use
 // active admin.system holder remains.
 func (s *Service) requireSystemAdmin(ctx context.Context, tx *store.Tx) error {
 	return s.requireOtherSystemAdmin(ctx, tx, "")
+}
+
+// userDuties returns the duties userID holds through its grants, sorted.
+func userDuties(ctx context.Context, tx reader, userID string) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT r.permissions FROM role_grants g JOIN roles r ON r.id = g.role_id WHERE g.user_id = ?`, userID)
+	if err != nil {
+		return nil, wrap("read duties", err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var out []string
+	for rows.Next() {
+		var perms string
+		if err := rows.Scan(&perms); err != nil {
+			return nil, wrap("read duties", err)
+		}
+		for _, p := range decodePerms(perms) {
+			if d, ok := DutyOf[p]; ok && !seen[d] {
+				seen[d] = true
+				out = append(out, d)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, wrap("read duties", rows.Err())
+}
+
+// requireSeparatedDuties refuses (rolling back the caller's change) when
+// userID would hold two of the three duties (三员分立, AUD-2).
+func (s *Service) requireSeparatedDuties(ctx context.Context, tx reader, userID string) error {
+	ds, err := userDuties(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	if len(ds) > 1 {
+		return problem.Conflict("grant.duty_conflict", problem.P{"duties": strings.Join(ds, ", ")})
+	}
+	return nil
 }

@@ -40,6 +40,25 @@ type SessionInfo struct {
 	CSRF               string              `json:"csrf"`
 	MustChangePassword bool                `json:"must_change_password"`
 	ExpiresAt          time.Time           `json:"expires_at"`
+	AuthenticatedAt    time.Time           `json:"authenticated_at"` // sign-in or last re-authentication (AUD-2)
+}
+
+// ReauthWindow is how long a sign-in or re-authentication counts for
+// sensitive actions (role changes, export): older, the session must
+// re-authenticate first (AUD-2).
+const ReauthWindow = 15 * time.Minute
+
+// requireRecentAuth refuses a sensitive action by a subject whose session
+// was authenticated longer than ReauthWindow ago (or by an API token). The
+// system (CLI, bootstrap) acts without a session.
+func (s *Service) requireRecentAuth(subj *policy.Subject) error {
+	if subj == nil || subj.UserID == "system" {
+		return nil
+	}
+	if subj.AuthenticatedAt.IsZero() || s.now().Sub(subj.AuthenticatedAt) > ReauthWindow {
+		return problem.Forbidden("auth.reauth_required", problem.P{"minutes": int(ReauthWindow / time.Minute)})
+	}
+	return nil
 }
 
 // lastSeenEvery throttles the sliding-idle write: a session's last_seen_at
@@ -201,9 +220,9 @@ func (s *Service) openSession(ctx context.Context, tx *store.Tx, u User, remote,
 	if len(ua) > 200 {
 		ua = ua[:200]
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen_at, expires_at, remote, user_agent, method)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, keyring.HashToken(sess.ID), u.ID, sess.CSRF, store.Micros(now), store.Micros(now),
-		store.Micros(sess.ExpiresAt), remote, ua, method); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen_at, expires_at, remote, user_agent, method, authenticated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, keyring.HashToken(sess.ID), u.ID, sess.CSRF, store.Micros(now), store.Micros(now),
+		store.Micros(sess.ExpiresAt), remote, ua, method, store.Micros(now)); err != nil {
 		return sess, wrap("insert session", err)
 	}
 	_, err := s.log.AppendTx(ctx, tx, audit.Entry{Actor: audit.Actor{ID: u.ID, Name: u.Name, Unit: u.UnitName, Remote: remote},
@@ -252,9 +271,9 @@ func (s *Service) AuthenticateRequest(ctx context.Context, sessionID, bearer, re
 	now := s.now()
 	h := keyring.HashToken(sessionID)
 	var userID, csrf string
-	var lastSeen, expires int64
-	err := s.db.QueryRow(ctx, `SELECT user_id, csrf, last_seen_at, expires_at FROM sessions WHERE id_hash = ?`, h).
-		Scan(&userID, &csrf, &lastSeen, &expires)
+	var lastSeen, expires, created, authAt int64
+	err := s.db.QueryRow(ctx, `SELECT user_id, csrf, last_seen_at, expires_at, created_at, authenticated_at FROM sessions WHERE id_hash = ?`, h).
+		Scan(&userID, &csrf, &lastSeen, &expires, &created, &authAt)
 	if noRows(err) {
 		return nil, "", problem.Unauthorized("auth.session_expired", nil)
 	}
@@ -284,6 +303,10 @@ func (s *Service) AuthenticateRequest(ctx context.Context, sessionID, bearer, re
 		}
 	}
 	subj.Remote = remote
+	if authAt == 0 {
+		authAt = created // a session opened before re-authentication existed
+	}
+	subj.AuthenticatedAt = store.Time(authAt)
 	return subj, csrf, nil
 }
 
@@ -355,6 +378,7 @@ func (s *Service) SessionInfo(ctx context.Context, subj *policy.Subject, session
 		}
 		return nil
 	}(s.db)
+	info.AuthenticatedAt = subj.AuthenticatedAt
 	info.Permissions = subj.Permissions()
 	if info.Permissions == nil {
 		info.Permissions = []policy.Permission{}
@@ -373,4 +397,69 @@ func (s *Service) PruneSessions(ctx context.Context) (int64, error) {
 		return 0, wrap("prune sessions", err)
 	}
 	return res.RowsAffected()
+}
+
+// Reauthenticate proves again, with the password (and the TOTP code when
+// the user has TOTP on), that the holder of the session sessionID is its
+// user, and stamps the session, so that sensitive actions (role changes,
+// export) are allowed for ReauthWindow (AUD-2). A wrong password counts
+// towards the lockout like a failed sign-in.
+func (s *Service) Reauthenticate(ctx context.Context, subj *policy.Subject, sessionID, password, code string) (time.Time, error) {
+	if subj == nil || subj.TokenID != "" || sessionID == "" {
+		return time.Time{}, problem.Forbidden("auth.session_required", nil)
+	}
+	now := s.now()
+	if ok, wait := s.userLimit.take(subj.Username, now); !ok {
+		return time.Time{}, problem.TooMany("auth.rate_limited", problem.P{"retry_after": retryAfter(wait)})
+	}
+	u, err := s.userTx(ctx, s.db, "u.id = ?", subj.UserID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	who := audit.Actor{ID: u.ID, Name: u.Name, Unit: u.UnitName, Remote: subj.Remote}
+	if u.Status == StatusLocked {
+		return time.Time{}, problem.Unauthorized("auth.locked", problem.P{"until": u.LockedUntil.Format(time.RFC3339)})
+	}
+	if ok, _ := VerifyPassword(password, u.passwordHash, s.opts.Argon2); !ok || u.passwordHash == "" {
+		return time.Time{}, s.signInFailure(ctx, u, who, "re-authentication: wrong password", problem.Invalid("password.wrong_current", "password", nil))
+	}
+	var step int64
+	if u.TOTPEnabled {
+		if strings.TrimSpace(code) == "" {
+			return time.Time{}, problem.Unauthorized("auth.totp_required", nil)
+		}
+		var ok bool
+		if step, ok = s.matchTOTP(u, code, now); !ok {
+			return time.Time{}, s.signInFailure(ctx, u, who, "re-authentication: wrong TOTP code", problem.Unauthorized("auth.totp_invalid", nil))
+		}
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if step > 0 {
+			res, err := tx.Exec(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, u.ID, step)
+			if err != nil {
+				return wrap("re-authenticate", err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return problem.Unauthorized("auth.totp_invalid", nil)
+			}
+		}
+		res, err := tx.Exec(ctx, `UPDATE sessions SET authenticated_at = ?, last_seen_at = ? WHERE id_hash = ? AND user_id = ?`,
+			store.Micros(now), store.Micros(now), keyring.HashToken(sessionID), u.ID)
+		if err != nil {
+			return wrap("re-authenticate", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return problem.Unauthorized("auth.session_expired", nil)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = 0 WHERE id = ?`, u.ID); err != nil {
+			return wrap("re-authenticate", err)
+		}
+		_, err = s.log.AppendTx(ctx, tx, audit.Entry{Actor: who, Action: "session.reauth", Object: "user:" + u.ID})
+		return err
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	subj.AuthenticatedAt = now
+	return now, nil
 }

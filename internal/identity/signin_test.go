@@ -167,7 +167,9 @@ func TestTOTP(t *testing.T) { // ACC-2
 	})
 }
 
-func TestSessionExpiry(t *testing.T) { // ACC-2
+// TestSessionExpiry plants an idle session (AUD-2: server-side idle
+// timeout, on an injected clock) and one past its lifetime.
+func TestSessionExpiry(t *testing.T) { // ACC-2, AUD-2
 	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		open := func() string {
@@ -296,7 +298,7 @@ func TestAPITokens(t *testing.T) { // ACC-1
 		}
 		f.lastAudit(t, "token.revoke")
 
-		tok2, _ := f.svc.CreateToken(ctx, f.admin, TokenInput{Name: "short", Scopes: []policy.Permission{policy.AuditRead}, ExpiresAt: &exp})
+		tok2, _ := f.svc.CreateToken(ctx, f.admin, TokenInput{Name: "short", Scopes: []policy.Permission{policy.CameraLive}, ExpiresAt: &exp})
 		f.clock.Advance(49 * time.Hour)
 		if _, _, err := f.svc.AuthenticateRequest(ctx, "", tok2.Secret, ""); code(err) != "auth.bad_token" {
 			t.Fatalf("expired token: %v", err)

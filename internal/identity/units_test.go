@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"vigil/internal/policy"
 	"vigil/internal/store"
 	"vigil/internal/store/storetest"
 )
@@ -15,8 +14,8 @@ func TestBootstrapIsIdempotent(t *testing.T) { // ACC-1
 		f := newFixture(t, db)
 		ctx := context.Background()
 		n := f.auditCount(t)
-		created, err := f.svc.Bootstrap(ctx, "")
-		if err != nil || created {
+		created, err := f.svc.Bootstrap(ctx, nil)
+		if err != nil || len(created) != 0 {
 			t.Fatalf("second bootstrap: created=%v err=%v", created, err)
 		}
 		if f.auditCount(t) != n {
@@ -39,19 +38,19 @@ func TestBootstrapIsIdempotent(t *testing.T) { // ACC-1
 		if _, err := f.db.Exec(ctx, `UPDATE roles SET permissions = '["camera.live"]' WHERE name = ?`, RoleSystemAdmin); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Bootstrap(ctx, ""); err != nil {
+		if _, err := f.svc.Bootstrap(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
 		if e := f.lastAudit(t, "role.update"); e.Details["name"] != RoleSystemAdmin {
 			t.Fatalf("built-in role update audit %+v", e)
 		}
-		if s := f.signIn(t, "admin", adminPassword); len(s.Permissions()) != len(policy.AllPermissions) {
+		if s := f.signIn(t, "admin", adminPassword); len(s.Permissions()) != len(BuiltinRoles[0].Permissions) {
 			t.Fatalf("system_admin after the update holds %v", s.Permissions())
 		}
 
 		// An empty database without a password refuses.
 		other := New(storetest.Open(t, db.Dialect), f.log, f.svc.kr, Options{Argon2: cheapArgon2})
-		if _, err := other.Bootstrap(ctx, ""); err == nil {
+		if _, err := other.Bootstrap(ctx, OnePassword("")); err == nil {
 			t.Fatal("bootstrap without users and without a password succeeded")
 		}
 	})

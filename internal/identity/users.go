@@ -34,6 +34,7 @@ type User struct {
 	Status             string     `json:"status"`
 	LockedUntil        *time.Time `json:"locked_until,omitempty"`
 	MustChangePassword bool       `json:"must_change_password"`
+	PasswordExpired    bool       `json:"password_expired"` // older than password.max_age_days: must be changed (AUD-2)
 	TOTPEnabled        bool       `json:"totp_enabled"`
 	OIDCLinked         bool       `json:"oidc_linked"`
 	StandingPurpose    string     `json:"standing_purpose"` // 值班 standing purpose (调用事由) for duty officers
@@ -88,19 +89,22 @@ func ValidUsername(u string) bool { return usernameRe.MatchString(u) }
 
 const userCols = `u.id, u.username, u.name, u.unit_id, un.name, un.path, u.post, u.phone, u.id_number_masked, u.status,
 	u.must_change_password, u.totp_enabled, u.oidc_subject, u.standing_purpose, u.created_at, u.updated_at,
-	u.password_hash, u.failed_logins, u.locked_until, u.totp_secret_enc, u.totp_last_step`
+	u.password_hash, u.failed_logins, u.locked_until, u.totp_secret_enc, u.totp_last_step, u.password_changed_at`
 
 const userFrom = ` FROM users u JOIN units un ON un.id = u.unit_id`
 
 func (s *Service) scanUser(r scanner) (User, error) {
 	var u User
 	var oidcSub string
-	var c, up int64
+	var c, up, changed int64
 	err := r.Scan(&u.ID, &u.Username, &u.Name, &u.UnitID, &u.UnitName, &u.unitPath, &u.Post, &u.Phone, &u.IDNumberMasked,
 		&u.Status, &u.MustChangePassword, &u.TOTPEnabled, &oidcSub, &u.StandingPurpose, &c, &up,
-		&u.passwordHash, &u.failed, &u.lockedUntil, &u.totpSecret, &u.totpLastStep)
+		&u.passwordHash, &u.failed, &u.lockedUntil, &u.totpSecret, &u.totpLastStep, &changed)
 	if err != nil {
 		return u, err
+	}
+	if s.passwordExpired(u.passwordHash, changed) {
+		u.PasswordExpired, u.MustChangePassword = true, true
 	}
 	u.OIDCLinked = oidcSub != ""
 	u.CreatedAt, u.UpdatedAt = store.Time(c), store.Time(up)
@@ -211,6 +215,9 @@ func (s *Service) createUser(ctx context.Context, subj *policy.Subject, in UserI
 		}
 		if err != nil {
 			return wrap("insert user", err)
+		}
+		if err := s.rememberPassword(ctx, tx, id, hash); err != nil {
+			return err
 		}
 		if _, err := s.log.AppendTx(ctx, tx, audit.Entry{Actor: actorOf(subj), Action: "user.create", Object: "user:" + id,
 			Details: map[string]any{"username": in.Username, "name": in.Name, "unit": unit.ID}}); err != nil {
@@ -455,10 +462,14 @@ func (s *Service) resetPassword(ctx context.Context, subj *policy.Subject, where
 			return onField(err, "new_password")
 		}
 		now := store.Micros(s.now())
+		hash := HashPassword(password, s.opts.Argon2)
 		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, must_change_password = ?,
 			failed_logins = 0, locked_until = 0, updated_at = ? WHERE id = ?`,
-			HashPassword(password, s.opts.Argon2), now, mustChange, now, u.ID); err != nil {
+			hash, now, mustChange, now, u.ID); err != nil {
 			return wrap("reset password", err)
+		}
+		if err := s.rememberPassword(ctx, tx, u.ID, hash); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
 			return wrap("end sessions", err)
@@ -490,10 +501,17 @@ func (s *Service) ChangePassword(ctx context.Context, subj *policy.Subject, oldP
 		if newPassword == oldPassword {
 			return problem.Invalid("password.unchanged", "new_password", nil)
 		}
+		if err := s.checkPasswordReuse(ctx, tx, u.ID, newPassword); err != nil {
+			return err
+		}
 		now := store.Micros(s.now())
+		hash := HashPassword(newPassword, s.opts.Argon2)
 		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, must_change_password = FALSE, updated_at = ? WHERE id = ?`,
-			HashPassword(newPassword, s.opts.Argon2), now, now, u.ID); err != nil {
+			hash, now, now, u.ID); err != nil {
 			return wrap("change password", err)
+		}
+		if err := s.rememberPassword(ctx, tx, u.ID, hash); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, u.ID, hashOrEmpty(keepSessionID)); err != nil {
 			return wrap("end other sessions", err)

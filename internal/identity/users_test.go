@@ -242,17 +242,17 @@ func TestNoPrivilegeEscalation(t *testing.T) { // ACC-1
 func TestRoles(t *testing.T) { // ACC-1
 	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		r, err := f.svc.CreateRole(ctx, f.admin, RoleInput{Name: "ptz_operator", Permissions: []policy.Permission{policy.CameraPTZ, policy.CameraLive, policy.CameraLive}})
+		r, err := f.svc.CreateRole(ctx, f.sec, RoleInput{Name: "ptz_operator", Permissions: []policy.Permission{policy.CameraPTZ, policy.CameraLive, policy.CameraLive}})
 		if err != nil || len(r.Permissions) != 2 {
 			t.Fatalf("create role: %+v %v", r, err)
 		}
-		if _, err := f.svc.CreateRole(ctx, f.admin, RoleInput{Name: "x", Permissions: []policy.Permission{"camera.fly"}}); code(err) != "role.bad_permission" {
+		if _, err := f.svc.CreateRole(ctx, f.sec, RoleInput{Name: "x", Permissions: []policy.Permission{"camera.fly"}}); code(err) != "role.bad_permission" {
 			t.Fatalf("unknown permission: %v", err)
 		}
-		if _, err := f.svc.UpdateRole(ctx, f.admin, f.roleID(t, RoleWatcher), RoleInput{Name: RoleWatcher, Permissions: []policy.Permission{policy.CameraExport}}); code(err) != "role.builtin" {
+		if _, err := f.svc.UpdateRole(ctx, f.sec, f.roleID(t, RoleWatcher), RoleInput{Name: RoleWatcher, Permissions: []policy.Permission{policy.CameraExport}}); code(err) != "role.builtin" {
 			t.Fatalf("built-in role changed: %v", err)
 		}
-		if err := f.svc.DeleteRole(ctx, f.admin, f.roleID(t, RoleAuditor)); code(err) != "role.builtin" {
+		if err := f.svc.DeleteRole(ctx, f.sec, f.roleID(t, RoleAuditor)); code(err) != "role.builtin" {
 			t.Fatalf("built-in role deleted: %v", err)
 		}
 		u, _ := f.user(t, "ptz", f.root.ID, "")
@@ -260,13 +260,13 @@ func TestRoles(t *testing.T) { // ACC-1
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.DeleteRole(ctx, f.admin, r.ID); code(err) != "role.in_use" {
+		if err := f.svc.DeleteRole(ctx, f.sec, r.ID); code(err) != "role.in_use" {
 			t.Fatalf("deleting a granted role: %v", err)
 		}
 		if err := f.svc.RevokeGrant(ctx, f.admin, u.ID, g.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.DeleteRole(ctx, f.admin, r.ID); err != nil {
+		if err := f.svc.DeleteRole(ctx, f.sec, r.ID); err != nil {
 			t.Fatal(err)
 		}
 		for _, a := range []string{"role.create", "role.revoke", "role.delete"} {
@@ -280,23 +280,25 @@ func TestRoles(t *testing.T) { // ACC-1
 func TestRoleEditingDoesNotEscalate(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		editor, err := f.svc.CreateRole(ctx, f.admin, RoleInput{Name: "role_editor", Permissions: []policy.Permission{policy.AdminRoles, policy.CameraLive}})
+		narrow, err := f.svc.CreateRole(ctx, f.sec, RoleInput{Name: "narrow", Permissions: []policy.Permission{policy.CameraLive}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		u, _ := f.user(t, "editor", f.root.ID, "")
-		if _, err := f.svc.AddGrant(ctx, f.admin, u.ID, editor.ID, f.root.ID); err != nil {
+		if _, err := f.svc.AddGrant(ctx, f.sec, u.ID, narrow.ID, f.root.ID); err != nil {
 			t.Fatal(err)
 		}
-		ed := f.signIn(t, "editor", userPassword)
-		if _, err := f.svc.CreateRole(ctx, ed, RoleInput{Name: "mine", Permissions: []policy.Permission{policy.AdminSystem}}); code(err) != "policy.denied" {
-			t.Fatalf("defined a role with a permission not held: %v", err)
+		// The system administrator does not hold admin.roles.
+		if _, err := f.svc.CreateRole(ctx, f.admin, RoleInput{Name: "mine", Permissions: []policy.Permission{policy.CameraLive}}); code(err) != "policy.denied" {
+			t.Fatalf("the system administrator defined a role: %v", err)
 		}
-		if _, err := f.svc.UpdateRole(ctx, ed, editor.ID, RoleInput{Name: "role_editor", Permissions: []policy.Permission{policy.AdminRoles, policy.CameraLive, policy.CameraExport}}); code(err) != "policy.denied" {
-			t.Fatalf("widened its own role: %v", err)
+		// The security administrator cannot give a granted role a duty
+		// permission, nor define one with it.
+		if _, err := f.svc.UpdateRole(ctx, f.sec, narrow.ID, RoleInput{Name: "narrow", Permissions: []policy.Permission{policy.CameraLive, policy.AdminSystem}}); code(err) != "role.duty_reserved" {
+			t.Fatalf("widened a role with admin.system: %v", err)
 		}
-		if _, err := f.svc.CreateRole(ctx, ed, RoleInput{Name: "live_only", Permissions: []policy.Permission{policy.CameraLive}}); err != nil {
-			t.Fatalf("defining a role within what it holds: %v", err)
+		if _, err := f.svc.UpdateRole(ctx, f.sec, narrow.ID, RoleInput{Name: "narrow", Permissions: []policy.Permission{policy.CameraLive, policy.CameraExport}}); err != nil {
+			t.Fatalf("widening within what it holds: %v", err)
 		}
 	})
 }

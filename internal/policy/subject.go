@@ -17,6 +17,7 @@ package policy
 
 import (
 	"strings"
+	"time"
 )
 
 // Permission is one capability a role carries.
@@ -62,17 +63,18 @@ type Grant struct {
 
 // Subject is the person (or the person behind a token) asking.
 type Subject struct {
-	UserID          string   `json:"user_id"`
-	Username        string   `json:"username"`
-	Name            string   `json:"name"`
-	UnitID          string   `json:"unit_id"`
-	UnitName        string   `json:"unit_name"`
-	UnitKind        string   `json:"unit_kind"`
-	Grants          []Grant  `json:"grants"`
-	TokenID         string   `json:"token_id,omitempty"`     // set when the request came with an API token
-	TokenScopes     []string `json:"token_scopes,omitempty"` // permissions the token is limited to
-	StandingPurpose string   `json:"standing_purpose,omitempty"`
-	Remote          string   `json:"-"`
+	UserID          string    `json:"user_id"`
+	Username        string    `json:"username"`
+	Name            string    `json:"name"`
+	UnitID          string    `json:"unit_id"`
+	UnitName        string    `json:"unit_name"`
+	UnitKind        string    `json:"unit_kind"`
+	Grants          []Grant   `json:"grants"`
+	TokenID         string    `json:"token_id,omitempty"`     // set when the request came with an API token
+	TokenScopes     []string  `json:"token_scopes,omitempty"` // permissions the token is limited to
+	StandingPurpose string    `json:"standing_purpose,omitempty"`
+	Remote          string    `json:"-"`
+	AuthenticatedAt time.Time `json:"authenticated_at"` // sign-in or last re-authentication of the session; zero for API tokens (AUD-2)
 }
 
 // Can reports whether the subject holds perm over the unit at unitPath (a

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ComponentType } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ComponentType } from 'react';
 import { App as AntApp, ConfigProvider, Result, Spin } from 'antd';
 import zhCN from 'antd/locale/zh_CN';
 import enUS from 'antd/locale/en_US';
@@ -10,6 +10,7 @@ import { navigate, usePath } from './router';
 import { SessionContext, heldPermissions, type SessionCtx } from './session';
 import type { Session } from './types';
 import SignIn from './pages/SignIn';
+import Reauth from './components/Reauth';
 import Shell, { menu, shows } from './pages/Shell';
 
 const pages: Record<string, ComponentType> = {
@@ -50,9 +51,18 @@ function Main() {
   const path = usePath();
   // undefined: still asking the server; null: signed out.
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  // The pending re-authentication: its resolver, while the dialog is open.
+  const [reauthOpen, setReauthOpen] = useState(false);
+  const reauthDone = useRef<((ok: boolean) => void) | null>(null);
 
   useEffect(() => {
     configureApi({
+      reauth: () =>
+        new Promise<boolean>((resolve) => {
+          reauthDone.current?.(false);
+          reauthDone.current = resolve;
+          setReauthOpen(true);
+        }),
       notify: (err: ApiError) =>
         notification.error({
           title: err.status === 0 ? t('error.network') : t('error.title'),
@@ -125,6 +135,15 @@ function Main() {
       <Shell>
         <Suspense fallback={<Spin />}>{Page ? <Page /> : path === '/' ? <Spin /> : <Result status="404" title={t('error.notFound')} />}</Suspense>
       </Shell>
+      <Reauth
+        open={reauthOpen}
+        totp={Boolean(ctx.session.user.totp_enabled)}
+        onDone={(ok) => {
+          setReauthOpen(false);
+          reauthDone.current?.(ok);
+          reauthDone.current = null;
+        }}
+      />
     </SessionContext.Provider>
   );
 }

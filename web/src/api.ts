@@ -21,6 +21,9 @@ export class ApiError extends Error {
 let csrf = '';
 let notify: (err: ApiError) => void = () => {};
 let unauthorized: () => void = () => {};
+// Asks the person to confirm their identity (POST /auth/reauth); resolves
+// true when they did. Unset: a reauth_required answer is shown as an error.
+let reauth: (() => Promise<boolean>) | undefined;
 
 /** Remembers the session's CSRF token (from sign-in or GET /session). */
 export function setCsrf(token: string) {
@@ -44,9 +47,10 @@ export async function problemOf(res: Response): Promise<ApiError> {
 }
 
 /** Wires the client to the UI: how to show an error, what to do on 401. */
-export function configureApi(o: { notify: (err: ApiError) => void; unauthorized: () => void }) {
+export function configureApi(o: { notify: (err: ApiError) => void; unauthorized: () => void; reauth?: () => Promise<boolean> }) {
   notify = o.notify;
   unauthorized = o.unauthorized;
+  reauth = o.reauth;
 }
 
 export interface CallOptions {
@@ -77,7 +81,7 @@ export function upload<T>(path: string, file: Blob, o: CallOptions = {}): Promis
   return send<T>('POST', path, file, file.type || 'application/octet-stream', o);
 }
 
-async function send<T>(method: string, path: string, body: BodyInit | undefined, contentType: string, o: CallOptions): Promise<T> {
+async function send<T>(method: string, path: string, body: BodyInit | undefined, contentType: string, o: CallOptions, retried = false): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = contentType;
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
@@ -104,6 +108,11 @@ async function send<T>(method: string, path: string, body: BodyInit | undefined,
     if (res.status === 401 && !o.noRedirect) {
       unauthorized();
       throw err;
+    }
+    // Sensitive actions (role changes, export) need a recent sign-in: ask
+    // for the password once, then send the request again (AUD-2).
+    if (res.status === 403 && err.code === 'auth.reauth_required' && reauth && !retried && !(body instanceof Blob)) {
+      if (await reauth()) return send<T>(method, path, body, contentType, o, true);
     }
     if (!o.quiet) notify(err);
     throw err;

@@ -12,6 +12,7 @@ export interface User {
   status?: string;
   standing_purpose?: string;
   totp_enabled?: boolean;
+  password_expired?: boolean;
 }
 
 export interface Grant {

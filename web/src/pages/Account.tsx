@@ -64,7 +64,9 @@ export default function Account() {
   return (
     <Space direction="vertical" size="large" style={{ width: '100%', maxWidth: 720 }}>
       <Typography.Title level={4} style={{ margin: 0 }}>{t('nav.account')}</Typography.Title>
-      {session.must_change_password && !pwDone && <Alert type="warning" showIcon title={t('account.mustChange')} data-testid="must-change-password" />}
+      {session.must_change_password && !pwDone && (
+        <Alert type="warning" showIcon title={t(u.password_expired ? 'account.passwordExpired' : 'account.mustChange')} data-testid="must-change-password" />
+      )}
       <Card size="small">
         <Descriptions size="small" column={1}>
           <Descriptions.Item label={t('user.username')}>{u.username}</Descriptions.Item>
