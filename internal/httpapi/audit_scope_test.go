@@ -41,9 +41,9 @@ func TestAuditLogScoped_AUD1(t *testing.T) {
 			}
 			return strings.Join(s, "\n")
 		}
-		all := objects(read(sysAdm, ""))
+		all := objects(read(rootAuditor, ""))
 		if !strings.Contains(all, "camera.register camera:31010700001320000055") || !strings.Contains(all, "camera.register camera:31010700001320000001") {
-			t.Fatalf("the system administrator (root scope) misses entries:\n%s", all)
+			t.Fatalf("the auditor over the root misses entries:\n%s", all)
 		}
 		mine := read(audtr, "")
 		got := objects(mine)
@@ -58,7 +58,7 @@ func TestAuditLogScoped_AUD1(t *testing.T) {
 			t.Fatalf("a filter on B's camera shows %d entries", len(es))
 		}
 		// LIKE wildcards in the action prefix are literal.
-		if es := read(sysAdm, "&action=%25."); len(es) != 0 {
+		if es := read(rootAuditor, "&action=%25."); len(es) != 0 {
 			t.Fatalf("action=%%. matched %d entries", len(es))
 		}
 	})

@@ -31,8 +31,9 @@ import (
 )
 
 // The roles of the matrix: the built-in roles, granted over the unit
-// "school" (system_admin: over the root), and a user holding none.
-var matrixRoles = []string{identity.RoleSystemAdmin, identity.RoleUnitAdmin, identity.RoleAuditor, identity.RoleWatcher,
+// "school" (system_admin and security_admin: the first accounts, over the
+// root), and a user holding none.
+var matrixRoles = []string{identity.RoleSystemAdmin, identity.RoleSecurityAdmin, identity.RoleUnitAdmin, identity.RoleAuditor, identity.RoleWatcher,
 	identity.RoleInvestigator, "none"}
 
 const (
@@ -41,10 +42,13 @@ const (
 	filtered = "filtered" // a list: denied roles get 200 with none of the fixture's objects in it
 	knownGap = "gap"      // answered before authorisation by code outside this package; see the row
 	sysAdm   = identity.RoleSystemAdmin
-	unitAd   = identity.RoleUnitAdmin
-	audtr    = identity.RoleAuditor
-	watchr   = identity.RoleWatcher
-	invest   = identity.RoleInvestigator
+	secAdm   = identity.RoleSecurityAdmin
+
+	rootAuditor = "auditor@root"
+	unitAd      = identity.RoleUnitAdmin
+	audtr       = identity.RoleAuditor
+	watchr      = identity.RoleWatcher
+	invest      = identity.RoleInvestigator
 )
 
 // route is one row of the role × route matrix: the request to send, and
@@ -63,7 +67,7 @@ type route struct {
 func matrix() map[string]route {
 	all := []string{anyone}
 	camRead := []string{sysAdm, unitAd, watchr, invest}
-	return map[string]route{
+	rows := map[string]route{
 		// Sign-in and self-service: open to every signed-in role.
 		"GET /openapi.json":        {path: "/openapi.json", allow: all},
 		"POST /session":            {path: "/session", body: map[string]string{"username": "x", "password": "y"}, allow: all},
@@ -71,6 +75,7 @@ func matrix() map[string]route {
 		"DELETE /session":          {path: "/session", allow: all},
 		"GET /oidc/login":          {path: "/oidc/login", allow: all},
 		"GET /oidc/callback":       {path: "/oidc/callback", allow: all},
+		"POST /auth/reauth":        {path: "/auth/reauth", body: map[string]string{"password": "wrong"}, allow: all},
 		"POST /me/password":        {path: "/me/password", body: map[string]string{"old_password": "x", "new_password": "y"}, allow: all},
 		"POST /me/totp":            {path: "/me/totp", allow: all},
 		"POST /me/totp/confirm":    {path: "/me/totp/confirm", body: map[string]string{"code": "000000"}, allow: all},
@@ -105,13 +110,13 @@ func matrix() map[string]route {
 		"POST /users/{id}/reset-totp":         {path: "/users/{user}/reset-totp", allow: []string{sysAdm, unitAd}, note: hidden},
 		"POST /users/{id}/grants":             {path: "/users/{user}/grants", body: map[string]string{"role_id": "{role}", "scope_unit_id": "{unit}"}, allow: []string{sysAdm, unitAd}, note: hidden},
 		"DELETE /users/{id}/grants/{grantId}": {path: "/users/{user}/grants/{grant}", allow: []string{sysAdm, unitAd}, note: hidden},
-		"POST /roles":                         {path: "/roles", body: map[string]any{"name": "r2", "permissions": []string{"camera.live"}}, allow: []string{sysAdm}},
-		"PATCH /roles/{id}":                   {path: "/roles/{role}", body: map[string]any{"description": "x"}, allow: []string{sysAdm}},
-		"DELETE /roles/{id}":                  {path: "/roles/{role}", allow: []string{sysAdm}},
+		"POST /roles":                         {path: "/roles", body: map[string]any{"name": "r2", "permissions": []string{"camera.live"}}, allow: []string{secAdm}},
+		"PATCH /roles/{id}":                   {path: "/roles/{role}", body: map[string]any{"description": "x"}, allow: []string{secAdm}},
+		"DELETE /roles/{id}":                  {path: "/roles/{role}", allow: []string{secAdm}},
 
 		// Audit and the access registry.
-		"GET /audit":          {path: "/audit", allow: []string{sysAdm, audtr}},
-		"POST /audit/verify":  {path: "/audit/verify", allow: []string{sysAdm, audtr}},
+		"GET /audit":          {path: "/audit", allow: []string{audtr}}, // the auditor alone (AUD-2)
+		"POST /audit/verify":  {path: "/audit/verify", allow: []string{audtr}},
 		"GET /access-records": {path: "/access-records", allow: []string{sysAdm, unitAd, audtr}},
 
 		// Camera files (一机一档): camera.admin writes; any camera permission reads.
@@ -170,6 +175,17 @@ func matrix() map[string]route {
 		// knownGap: live.go answers 501 (PTZ not configured) before the gate.
 		"POST /cameras/{id}/ptz": {path: "/cameras/{camera}/ptz", body: map[string]any{"action": "stop"}, allow: []string{sysAdm, unitAd}, note: knownGap},
 	}
+	// security_admin holds every permission but admin.system and
+	// audit.read (AUD-2), over the root like system_admin: it may do what
+	// system_admin may, except the rows that need admin.system.
+	needsSystem := map[string]bool{"PATCH /units/{id}": true, "DELETE /tokens/{id}": true, "POST /zones": true, "GET /recordings/forecast": true}
+	for k, r := range rows {
+		if contains(r.allow, sysAdm) && !needsSystem[k] {
+			r.allow = append(r.allow, secAdm)
+			rows[k] = r
+		}
+	}
+	return rows
 }
 
 // documentedRoutes lists "METHOD /path" of the OpenAPI document, /api/v1
@@ -315,7 +331,7 @@ func newMatrixEnv(t *testing.T, db *store.DB) *matrixEnv {
 	}
 	idsvc := identity.New(db, l, kr, identity.Options{Argon2: identity.Argon2Params{Time: 1, Memory: 1024, Threads: 1},
 		SignInPerAddress: 100000, SignInPerUser: 100000})
-	if _, err := idsvc.Bootstrap(ctx, testAdminPassword); err != nil {
+	if _, err := idsvc.Bootstrap(ctx, identity.OnePassword(testAdminPassword)); err != nil {
 		t.Fatal(err)
 	}
 	st, err := storage.NewLocal([]string{t.TempDir()}, -1)
@@ -356,15 +372,21 @@ func newMatrixEnv(t *testing.T, db *store.DB) *matrixEnv {
 		e.csrf[role] = s.CSRF
 	}
 	signIn(sysAdm, "admin", testAdminPassword)
-	mk := func(what, method, path string, body any, ctype string) map[string]any {
+	signIn(secAdm, "secadmin", testAdminPassword)
+	signIn(rootAuditor, "auditor", testAdminPassword) // not a matrix role: the first auditor, over the root
+	mkAs := func(role, what, method, path string, body any, ctype string) map[string]any {
 		t.Helper()
-		st, b := e.call(sysAdm, method, path, body, ctype)
+		st, b := e.call(role, method, path, body, ctype)
 		if st >= 300 {
 			t.Fatalf("fixture %s: %d %s", what, st, b)
 		}
 		var m map[string]any
 		json.Unmarshal(b, &m)
 		return m
+	}
+	mk := func(what, method, path string, body any, ctype string) map[string]any {
+		t.Helper()
+		return mkAs(sysAdm, what, method, path, body, ctype)
 	}
 	var root string
 	for _, u := range mk("units", "GET", "/units", nil, "")["units"].([]any) {
@@ -373,7 +395,7 @@ func newMatrixEnv(t *testing.T, db *store.DB) *matrixEnv {
 	e.ids["city"] = mk("city", "POST", "/units", map[string]string{"parent_id": root, "name": "市局", "kind": "police", "division": "310107"}, "")["id"].(string)
 	e.ids["unit"] = mk("school", "POST", "/units", map[string]string{"parent_id": "{city}", "name": "学校", "kind": "building_unit", "division": "310107"}, "")["id"].(string)
 	e.ids["spareunit"] = mk("spare", "POST", "/units", map[string]string{"parent_id": "{unit}", "name": "空单位", "kind": "building_unit", "division": "310107"}, "")["id"].(string)
-	for _, role := range matrixRoles[1:] {
+	for _, role := range matrixRoles[2:] {
 		roles := []string{role}
 		if role == "none" {
 			roles = nil
@@ -384,7 +406,7 @@ func newMatrixEnv(t *testing.T, db *store.DB) *matrixEnv {
 		signIn(role, "u-"+strings.ReplaceAll(role, "_", ""), "Matrix-Pass-1")
 	}
 	e.ids["user"] = mk("user", "POST", "/users", map[string]string{"username": "target", "name": "目标", "unit_id": "{unit}", "password": "Initial-Pass1"}, "")["id"].(string)
-	e.ids["role"] = mk("role", "POST", "/roles", map[string]any{"name": "巡查", "permissions": []string{"camera.live"}}, "")["id"].(string)
+	e.ids["role"] = mkAs(secAdm, "role", "POST", "/roles", map[string]any{"name": "巡查", "permissions": []string{"camera.live"}}, "")["id"].(string)
 	e.ids["grant"] = mk("grant", "POST", "/users/{user}/grants", map[string]string{"role_id": "{role}", "scope_unit_id": "{unit}"}, "")["id"].(string)
 	e.ids["token"] = mk("token", "POST", "/tokens", map[string]any{"name": "t", "scopes": []string{"camera.live"}}, "")["id"].(string)
 	cam := cameraBody("31010700001320000001", "school_gate")

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"vigil/internal/policy"
 	"vigil/internal/store"
 	"vigil/internal/store/storetest"
 )
