@@ -75,6 +75,7 @@ type App struct {
 
 	ln     net.Listener
 	srv    *http.Server
+	api    *httpapi.Server // for flushing coalesced denials at shutdown
 	scheme string
 	ready  atomic.Bool
 	served chan error
@@ -269,6 +270,7 @@ func (a *App) serve() error {
 		a.scheme = "https"
 	}
 	a.ln = ln
+	a.api = handler
 	a.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	go func() {
@@ -306,6 +308,7 @@ func (a *App) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		a.srv.Shutdown(ctx)
+		a.api.FlushDenials(ctx) // counts of denials still being coalesced (AUD-4)
 	}
 	if a.Live != nil {
 		a.Live.Close()

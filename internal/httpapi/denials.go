@@ -21,8 +21,8 @@ import (
 // audit.TrackDenials). So that a caller hammering a route cannot flood the
 // chain, denials are coalesced per subject, route and code: the first of a
 // window writes an entry at once, later ones in the same window are counted
-// and written as one entry ("count") when the window has passed, at the
-// next denial or at FlushDenials.
+// and written as one entry ("count") when the window has passed: at the
+// next denial, by a timer, or at FlushDenials.
 
 // DefaultDenialWindow is the coalescing window when Deps.DenialWindow is 0.
 const DefaultDenialWindow = time.Minute
@@ -99,6 +99,11 @@ func (s *Server) auditDenial(r *http.Request, pe *problem.Error, cause error) {
 	if run, ok := s.denials.runs[key]; ok {
 		run.suppressed++
 		run.last = now
+		if run.suppressed == 1 && s.d.Now == nil {
+			// Write the count when the window has passed even if no
+			// other denial comes to sweep it.
+			time.AfterFunc(s.denialWindow()-now.Sub(run.first)+time.Second, func() { s.sweepDenials() })
+		}
 		s.denials.mu.Unlock()
 		s.writeDenials(r.Context(), due)
 		return
@@ -145,6 +150,14 @@ func (s *Server) writeDenials(ctx context.Context, es []audit.Entry) {
 			s.d.Log.Error("audit denial", "route", e.Object, "err", err)
 		}
 	}
+}
+
+// sweepDenials writes the counts of the runs whose window has passed.
+func (s *Server) sweepDenials() {
+	s.denials.mu.Lock()
+	due := s.expiredLocked(s.clock())
+	s.denials.mu.Unlock()
+	s.writeDenials(context.Background(), due)
 }
 
 // FlushDenials writes the counts of denials still being coalesced, whatever

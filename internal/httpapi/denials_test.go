@@ -78,3 +78,32 @@ func TestDenialsAuditedAndCoalesced_AUD4(t *testing.T) {
 		}
 	})
 }
+
+// AUD-4: the count of coalesced denials is written when the window has
+// passed even if no further denial comes (a timer; polled, no fixed sleep).
+func TestCoalescedDenialsWrittenByTimer_AUD4(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newMatrixEnv(t, db)
+		srv := e.srv.Config.Handler.(*Server)
+		srv.d.Now, srv.d.DenialWindow = nil, 200*time.Millisecond
+		for i := 0; i < 5; i++ {
+			if st, _ := e.call(audtr, "POST", "/roles", map[string]any{"name": "x", "permissions": []string{"camera.live"}}, ""); st != 403 {
+				t.Fatalf("auditor defines a role: %d", st)
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			es, err := srv.d.Audit.List(context.Background(), audit.Filter{Action: "request.denied", Object: "route:POST /roles", Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) == 2 && es[0].Details["coalesced"] == true && es[0].Details["count"].(float64) == 4 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no coalesced count written: %+v", es)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
