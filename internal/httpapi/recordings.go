@@ -140,7 +140,7 @@ func serveClip(w http.ResponseWriter, r *http.Request, clip *playback.Clip, dec 
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	ud := map[string]string{"vigil.camera": clip.CameraID, "vigil.access": dec.ID,
+	ud := map[string]string{"vigil.camera": clip.CameraID, "vigil.access": dec.ID(),
 		"vigil.start": clip.Start.UTC().Format(time.RFC3339Nano), "vigil.end": clip.End.UTC().Format(time.RFC3339Nano)}
 	if format == playback.FormatMP4 {
 		err = clip.WriteMP4(f, ud)
@@ -152,7 +152,7 @@ func serveClip(w http.ResponseWriter, r *http.Request, clip *playback.Clip, dec 
 	}
 	w.Header().Set("Content-Type", "video/mp4")
 	w.Header().Set("Cache-Control", "private, no-store")
-	w.Header().Set("X-Vigil-Access-Record", dec.ID)
+	w.Header().Set("X-Vigil-Access-Record", dec.ID())
 	w.Header().Set("X-Vigil-Clip-Start", clip.Start.UTC().Format(time.RFC3339Nano))
 	w.Header().Set("X-Vigil-Clip-End", clip.End.UTC().Format(time.RFC3339Nano))
 	if format == playback.FormatMP4 {

@@ -2,6 +2,7 @@ package playback
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +31,19 @@ type rig struct {
 	x    *record.Index
 	st   *storage.Local
 	svc  *Service
+	gate *policy.Gate
 	segs []record.Segment
+}
+
+// decide asks the rig's gate for a playback of cam1 over [start, start+d).
+func (g *rig) decide(t testing.TB, start time.Time, d time.Duration) policy.Decision {
+	t.Helper()
+	dec, err := g.gate.Decide(context.Background(), policy.Request{Subject: viewer, Action: policy.Playback,
+		Cameras: []policy.Camera{{ID: "cam1", UnitPath: "/u-cam1/"}}, From: start, To: start.Add(d), Purpose: "测试", Method: FormatFMP4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dec
 }
 
 // recorded records a simulated camera for d in segments of 3 s.
@@ -54,7 +67,8 @@ func recorded(t *testing.T, db *store.DB, d time.Duration) *rig {
 	if err != nil || len(segs) < 2 {
 		t.Fatalf("recorded %d segments: %v", len(segs), err)
 	}
-	return &rig{db: db, dir: dir, x: x, st: st, svc: NewService(x, st, policy.NewGate(db, lg, p)), segs: segs}
+	gate := policy.NewGate(db, lg, p)
+	return &rig{db: db, dir: dir, x: x, st: st, svc: NewService(x, st, gate), gate: gate, segs: segs}
 }
 
 var viewer = &policy.Subject{UserID: "u9", Name: "值班民警", UnitID: "u-cam1", UnitName: "Unit",
@@ -132,10 +146,22 @@ func TestPlaybackFromMidGOPAcrossSegments(t *testing.T) {
 			t.Fatalf("no purpose: %v", err)
 		}
 		for _, format := range []string{FormatMP4, FormatFMP4} {
-			clip, dec, err := g.svc.Playback(ctx, Request{Subject: viewer, CameraID: "cam1", Start: start, Duration: 2 * time.Second,
-				Purpose: "核查纠纷", Format: format})
-			if err != nil || dec.ID == "" {
-				t.Fatalf("%s: %v", format, err)
+			var clip *Clip
+			var err error
+			if format == FormatFMP4 {
+				var dec policy.Decision
+				clip, dec, err = g.svc.Playback(ctx, Request{Subject: viewer, CameraID: "cam1", Start: start, Duration: 2 * time.Second,
+					Purpose: "核查纠纷", Format: format})
+				if err != nil || dec.ID() == "" {
+					t.Fatalf("%s: %v", format, err)
+				}
+			} else {
+				// A plain MP4 is an export (TestDownloadIsAnExport): the
+				// writer is checked here with a playback decision.
+				clip, err = Open(ctx, g.decide(t, start, 2*time.Second), g.x, g.st, "cam1", start, 2*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
 			if clip.PreRoll != 520*time.Millisecond || clip.Frames() != want {
 				t.Errorf("%s: pre-roll %v, %d frames", format, clip.PreRoll, clip.Frames())
@@ -164,19 +190,19 @@ func TestPlaybackFromMidGOPAcrossSegments(t *testing.T) {
 		}
 		var n int
 		db.QueryRow(ctx, `SELECT COUNT(*) FROM access_records WHERE action = 'playback' AND purpose = '核查纠纷' AND cameras LIKE '%cam1%'`).Scan(&n)
-		if n != 2 {
-			t.Errorf("%d access records for 2 playbacks", n)
+		if n != 1 {
+			t.Errorf("%d access records for 1 playback", n)
 		}
 		// The same request again (a player's next Range request) is the same
 		// access: registered once.
 		clip, d2, err := g.svc.Playback(ctx, Request{Subject: viewer, CameraID: "cam1", Start: start, Duration: 2 * time.Second,
-			Purpose: "核查纠纷", Format: FormatMP4})
+			Purpose: "核查纠纷", Format: FormatFMP4})
 		if err != nil {
 			t.Fatal(err)
 		}
 		clip.Close()
-		db.QueryRow(ctx, `SELECT COUNT(*) FROM access_records WHERE action = 'playback'`).Scan(&n)
-		if n != 2 || d2.ID == "" {
+		db.QueryRow(ctx, `SELECT COUNT(*) FROM access_records WHERE action = 'playback' AND purpose = '核查纠纷'`).Scan(&n)
+		if n != 1 || d2.ID() == "" || !d2.Reused() {
 			t.Errorf("a repeated request registered again: %d records, decision %+v", n, d2)
 		}
 	})
@@ -189,4 +215,86 @@ func firstDiff(a, b []string) int {
 		}
 	}
 	return -1
+}
+
+// TestOpenNeedsACoveringDecision: Open reads nothing without the gate's
+// allow for that camera and range. // ACC-3
+func TestOpenNeedsACoveringDecision(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	g := recorded(t, db, 4*time.Second)
+	ctx := context.Background()
+	start := g.segs[0].Start
+	dec := g.decide(t, start, time.Second)
+	for name, c := range map[string]struct {
+		dec    policy.Decision
+		camera string
+		d      time.Duration
+	}{
+		"no decision":    {policy.Decision{}, "cam1", time.Second},
+		"a longer range": {dec, "cam1", 2 * time.Second},
+		"another camera": {dec, "cam2", time.Second},
+	} {
+		clip, err := Open(ctx, c.dec, g.x, g.st, c.camera, start, c.d)
+		if !errors.Is(err, policy.ErrNotCovered) {
+			t.Errorf("%s: %v", name, err)
+		}
+		if clip != nil {
+			clip.Close()
+		}
+	}
+}
+
+// TestDownloadIsAnExport: a plain MP4 is a copy the person keeps, so it is
+// decided as an export: the playback permission alone is refused, and with
+// the export permission an unmet obligation of the profile (approval, a
+// second person) refuses it, naming them. // ACC-4, ACC-5
+func TestDownloadIsAnExport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		g := recorded(t, db, 4*time.Second)
+		req := Request{Subject: viewer, CameraID: "cam1", Start: g.segs[0].Start, Duration: time.Second, Purpose: "留存", Format: FormatMP4}
+		if _, _, err := g.svc.Playback(ctx, req); err == nil {
+			t.Fatal("a viewer with only the playback permission downloaded an MP4")
+		}
+		exporter := *viewer
+		exporter.Grants = []policy.Grant{{Role: "exporter", Permissions: []policy.Permission{policy.CameraPlay, policy.CameraExport}, ScopePath: "/u-cam1/"}}
+		exporter.AuthenticatedAt = time.Now()
+		req.Subject = &exporter
+		_, _, err := g.svc.Playback(ctx, req)
+		if pe, ok := problem.As(err); !ok || pe.Code != "policy.obligations_unmet" || !strings.Contains(pe.Params["obligations"].(string), "second_person_required") {
+			t.Fatalf("export with unmet obligations: %v", err)
+		}
+		var n int
+		db.QueryRow(ctx, `SELECT COUNT(*) FROM access_records`).Scan(&n)
+		if n != 0 {
+			t.Errorf("%d access records for refused exports", n)
+		}
+	})
+}
+
+// TestPlaybackRegistersTheRangeServed: asking for an hour from 2 s before
+// the newest footage registers the 2 s served, not an hour running into
+// the future. // ACC-3
+func TestPlaybackRegistersTheRangeServed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		g := recorded(t, db, 4*time.Second)
+		last := g.segs[len(g.segs)-1]
+		start := last.End.Add(-2 * time.Second)
+		clip, dec, err := g.svc.Playback(ctx, Request{Subject: viewer, CameraID: "cam1", Start: start, Duration: time.Hour, Purpose: "核查"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clip.Close()
+		var rs, re int64
+		if err := db.QueryRow(ctx, `SELECT range_start, range_end FROM access_records WHERE id = ?`, dec.ID()).Scan(&rs, &re); err != nil {
+			t.Fatal(err)
+		}
+		if !store.Time(rs).Equal(start) || !store.Time(re).Equal(last.End) {
+			t.Errorf("registered %v – %v; served %v – %v", store.Time(rs), store.Time(re), start, last.End)
+		}
+		if clip.End.After(last.End) {
+			t.Errorf("clip ends %v, after the footage %v", clip.End, last.End)
+		}
+	})
 }

@@ -17,6 +17,7 @@ package policy
 
 import (
 	"strings"
+	"time"
 )
 
 // Permission is one capability a role carries.
@@ -73,6 +74,10 @@ type Subject struct {
 	TokenScopes     []string `json:"token_scopes,omitempty"` // permissions the token is limited to
 	StandingPurpose string   `json:"standing_purpose,omitempty"`
 	Remote          string   `json:"-"`
+	// AuthenticatedAt is when the person last proved who they are (sign-in
+	// or re-authentication); zero when unknown (an API token). An export
+	// needs it within ReauthWindow.
+	AuthenticatedAt time.Time `json:"-"`
 }
 
 // Can reports whether the subject holds perm over the unit at unitPath (a
