@@ -1,8 +1,10 @@
 package playback
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +21,7 @@ import (
 	"vigil/internal/profile"
 	"vigil/internal/record"
 	"vigil/internal/record/recordtest"
+	"vigil/internal/sim"
 	"vigil/internal/storage"
 	"vigil/internal/store"
 	"vigil/internal/store/storetest"
@@ -297,4 +300,130 @@ func TestPlaybackRegistersTheRangeServed(t *testing.T) {
 			t.Errorf("clip ends %v, after the footage %v", clip.End, last.End)
 		}
 	})
+}
+
+// TestPlaybackOfTheOpenSegment: footage is playable within 2 s of its
+// arrival, while its segment (5 minutes by default) is still being
+// written: the last 10 s play back, and end at most 2 s before the newest
+// frame the recorder received. // RET-3, RET-5
+func TestPlaybackOfTheOpenSegment(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		kr := storetest.Keyring(t, keyring.Standard)
+		lg := audit.New(db, kr)
+		t.Cleanup(lg.Close)
+		st, err := storage.NewLocal([]string{t.TempDir()}, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := profile.Load("national-baseline")
+		x := record.NewIndex(db, kr)
+		hub := media.NewHub()
+		rec := record.New(hub, st, x, lg, record.Options{})
+		recordtest.Camera(t, db, "cam1", "school", false)
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{}, 2)
+		go func() { sim.Publish(rctx, hub, "cam1", sim.Options{Audio: media.AAC}); done <- struct{}{} }()
+		go func() { rec.Record(rctx, "cam1", "cam1"); done <- struct{}{} }()
+		defer func() { cancel(); <-done; <-done }()
+		svc := NewService(x, st, policy.NewGate(db, lg, p))
+
+		// Wait until 12 s are recorded into the open segment.
+		deadline := time.Now().Add(40 * time.Second)
+		for {
+			o, ok := x.Open("cam1")
+			if ok && o.End.Sub(o.Start) >= 12*time.Second {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no open segment of 12 s: %+v %v", o, ok)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if _, indexed, _ := x.Last(ctx, "cam1"); indexed {
+			t.Fatal("a segment closed: the test must read the open one")
+		}
+		state, _ := rec.State("cam1")
+		newest := state.LastUnit
+		start := newest.Add(-10 * time.Second)
+		clip, dec, err := svc.Playback(ctx, Request{Subject: viewer, CameraID: "cam1", Start: start, Duration: 10 * time.Second, Purpose: "刚才的情况"})
+		if err != nil {
+			t.Fatalf("the last 10 s of the open segment: %v", err)
+		}
+		defer clip.Close()
+		if lag := newest.Sub(clip.End); lag > 2*time.Second {
+			t.Errorf("the clip ends %v before the newest frame received; want ≤ 2 s", lag)
+		}
+		t.Logf("newest frame %v, clip %v – %v (lag %v), registered until %v", newest.Format(time.RFC3339Nano), clip.Start.Format(time.RFC3339Nano),
+			clip.End.Format(time.RFC3339Nano), newest.Sub(clip.End), dec.To().Format(time.RFC3339Nano))
+		file := filepath.Join(t.TempDir(), "open.mp4")
+		f, _ := os.Create(file)
+		err = clip.WriteFMP4(f, nil)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dur, first := probeClip(t, file); dur < clip.End.Sub(clip.Start).Seconds()-0.1 || first < -0.001 || first > 0.001 {
+			t.Errorf("ffprobe: %.3f s from %.3f; the clip spans %v", dur, first, clip.End.Sub(clip.Start))
+		}
+	})
+}
+
+// TestStreamAnswersRangesFromTheSegments: the stream's bytes are the
+// clip's, at any offset, produced from the segments (no file is written:
+// no temporary file can be made here); its size is known before a byte is served
+// and kept per access. // RET-4
+func TestStreamAnswersRangesFromTheSegments(t *testing.T) {
+	// No temporary file can be made (even as root): TMPDIR lies under a
+	// regular file.
+	blocker := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocker, nil, 0o600)
+	db := storetest.Open(t, store.SQLite)
+	g := recorded(t, db, 6*time.Second)
+	t.Setenv("TMPDIR", filepath.Join(blocker, "tmp"))
+	ctx := context.Background()
+	start := g.segs[0].Start.Add(700 * time.Millisecond)
+	clip, dec, err := g.svc.Playback(ctx, Request{Subject: viewer, CameraID: "cam1", Start: start, Duration: 4 * time.Second, Purpose: "核查"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clip.Close()
+	var whole bytes.Buffer
+	if err := clip.WriteFMP4(&whole, map[string]string{"vigil.camera": clip.CameraID, "vigil.access": dec.ID(),
+		"vigil.start": clip.Start.UTC().Format(time.RFC3339Nano), "vigil.end": clip.End.UTC().Format(time.RFC3339Nano)}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := g.svc.Stream(dec, clip, FormatFMP4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if st.Size() != int64(whole.Len()) {
+		t.Fatalf("size %d, the clip is %d bytes", st.Size(), whole.Len())
+	}
+	n := int64(whole.Len())
+	for _, off := range []int64{0, 100, n / 2, n - 1000, n - 1} {
+		if _, err := st.Seek(off, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, min(5000, n-off))
+		if _, err := io.ReadFull(st, got); err != nil {
+			t.Fatalf("read at %d: %v", off, err)
+		}
+		if !bytes.Equal(got, whole.Bytes()[off:off+int64(len(got))]) {
+			t.Errorf("bytes at %d differ from the clip's", off)
+		}
+	}
+	if _, err := st.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(st)
+	if err != nil || !bytes.Equal(all, whole.Bytes()) {
+		t.Fatalf("whole stream: %d bytes, %v", len(all), err)
+	}
+	// A stream for another decision covering less is refused.
+	other := g.decide(t, start, time.Second)
+	if _, err := g.svc.Stream(other, clip, FormatFMP4); !errors.Is(err, policy.ErrNotCovered) {
+		t.Errorf("stream under a narrower decision: %v", err)
+	}
 }

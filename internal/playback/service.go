@@ -24,6 +24,7 @@ type Service struct {
 	index *record.Index
 	store storage.Store
 	gate  *policy.Gate
+	sizes sizes
 }
 
 // NewService returns the playback service.

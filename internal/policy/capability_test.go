@@ -19,7 +19,7 @@ var mediaPackages = []string{"playback", "live", "record", "storage"}
 var mediaResults = map[string]bool{
 	"*Clip": true, "*playback.Clip": true, "Object": true, "storage.Object": true,
 	"*media.Reader": true, "*Session": true, "*live.Session": true, "[]byte": true,
-	"io.Reader": true, "io.ReadCloser": true, "io.ReaderAt": true, "io.ReadSeeker": true, "*os.File": true,
+	"*Stream": true, "*playback.Stream": true, "io.Reader": true, "io.ReadCloser": true, "io.ReaderAt": true, "io.ReadSeeker": true, "*os.File": true,
 }
 
 // mediaParams are parameter types through which a function writes media
@@ -191,4 +191,59 @@ func (s *Service) Asks(ctx context.Context, subj *policy.Subject, id string) (*C
 	if got != "playback.Open playback.Peek playback.(*Service).Sneak" {
 		t.Fatalf("planted reads found: %q", got)
 	}
+}
+
+// tableOwners names the one package that reads and writes each table of
+// the video path.
+var tableOwners = map[string]string{"access_records": "policy", "segments": "record"}
+
+// TestOneOwnerPerTable: no package but the owner queries the access
+// registry or the segment index (the playback reuse window is the gate's;
+// the retention engine asks record to expire segments). // ACC-3, RET-4
+func TestOneOwnerPerTable(t *testing.T) {
+	root := filepath.Join("..")
+	var bad []string
+	err := filepath.WalkDir(root, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		pkg := strings.Split(filepath.ToSlash(rel), "/")[0]
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for table, owner := range tableOwners {
+			if pkg != owner && sqlTouches(string(b), table) {
+				bad = append(bad, filepath.ToSlash(rel)+" queries "+table+" (owned by "+owner+")")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(bad)
+	if len(bad) > 0 {
+		t.Errorf("tables queried outside their owner:\n%s", strings.Join(bad, "\n"))
+	}
+	if !sqlTouches("x := `SELECT id FROM access_records WHERE`", "access_records") || !sqlTouches("`UPDATE segments SET deleted_at = ?`", "segments") {
+		t.Fatal("the check misses planted queries")
+	}
+}
+
+// sqlTouches reports whether src holds SQL naming table after FROM, INTO,
+// UPDATE or JOIN.
+func sqlTouches(src, table string) bool {
+	f := strings.Fields(strings.NewReplacer("`", " ", "\"", " ", "(", " ", ",", " ").Replace(src))
+	for i := 1; i < len(f); i++ {
+		if f[i] != table {
+			continue
+		}
+		switch strings.ToUpper(f[i-1]) {
+		case "FROM", "INTO", "UPDATE", "JOIN":
+			return true
+		}
+	}
+	return false
 }

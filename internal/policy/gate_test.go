@@ -278,3 +278,28 @@ func TestGateReusesARecentIdenticalPlayback(t *testing.T) {
 		}
 	})
 }
+
+// TestListAccessForChecksTheReader: reading the access registry is the
+// gate's decision, not a handler's: without access.read it is denied, and
+// a reader sees only users of units under its grants. // ACC-3
+func TestListAccessForChecksTheReader(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		g, _ := setup(t, db)
+		s := watcher("putuo", policy.CameraPlay)
+		if _, err := g.Decide(ctx, policy.Request{Subject: s, Action: policy.Playback, Cameras: []policy.Camera{schoolCam},
+			From: time.Unix(0, 0), To: time.Unix(60, 0), Purpose: "核查", Method: "fmp4"}); err != nil {
+			t.Fatal(err)
+		}
+		var denied *policy.DeniedError
+		if _, err := g.ListAccessFor(ctx, s, policy.AccessFilter{}); !errors.As(err, &denied) || denied.Permission != policy.AccessRead {
+			t.Fatalf("without access.read: %v", err)
+		}
+		if recs, err := g.ListAccessFor(ctx, watcher("jingan", policy.AccessRead), policy.AccessFilter{}); err != nil || len(recs) != 0 {
+			t.Fatalf("a reader of another unit: %+v %v", recs, err)
+		}
+		if recs, err := g.ListAccessFor(ctx, watcher("putuo", policy.AccessRead), policy.AccessFilter{Scopes: []string{"/"}}); err != nil || len(recs) != 1 {
+			t.Fatalf("a reader of putuo: %+v %v", recs, err)
+		}
+	})
+}
