@@ -356,6 +356,30 @@ func TestPlaybackOfTheOpenSegment(t *testing.T) {
 		}
 		t.Logf("newest frame %v, clip %v – %v (lag %v), registered until %v", newest.Format(time.RFC3339Nano), clip.Start.Format(time.RFC3339Nano),
 			clip.End.Format(time.RFC3339Nano), newest.Sub(clip.End), dec.To().Format(time.RFC3339Nano))
+		// The player's next Range request, after more has been recorded, is
+		// the same access and gets the same clip (the same bytes).
+		for {
+			if o, _ := x.Open("cam1"); o.End.Sub(clip.End) >= 1500*time.Millisecond {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("recording stalled")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		again, dec2, err := svc.Playback(ctx, Request{Subject: viewer, CameraID: "cam1", Start: start, Duration: 10 * time.Second, Purpose: "刚才的情况"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again.Close()
+		if dec2.ID() != dec.ID() || !again.End.Equal(clip.End) {
+			t.Errorf("the same request at the live edge: access %s vs %s, end %v vs %v", dec2.ID(), dec.ID(), again.End, clip.End)
+		}
+		// The timeline (RET-5) shows it recorded too.
+		cov, err := svc.Recordings(ctx, viewer, "cam1", newest.Add(-time.Minute), newest.Add(time.Second))
+		if err != nil || len(cov.Spans) != 1 || newest.Sub(cov.Spans[0].End) > 2*time.Second {
+			t.Errorf("coverage of the open segment: %+v %v", cov, err)
+		}
 		file := filepath.Join(t.TempDir(), "open.mp4")
 		f, _ := os.Create(file)
 		err = clip.WriteFMP4(f, nil)

@@ -214,7 +214,8 @@ func (g *Gate) SetClock(now func() time.Time) { g.now = now }
 // committed together. A playback asked again with the same camera, range,
 // purpose and method within ReuseWindow of the subject's earlier allow
 // reuses that access record (after the permission is checked again):
-// nothing new is registered.
+// nothing new is registered, and the Decision's range is the record's
+// (see recent for a range cut at the newest footage).
 //
 // An export needs an authentication within ReauthWindow
 // (auth.reauth_required), and is refused while the profile attaches
@@ -292,8 +293,8 @@ func (g *Gate) Decide(ctx context.Context, req Request) (Decision, error) {
 	d := Decision{effect: Allow, subject: s.UserID, action: req.Action, cameras: ids, from: req.From, to: req.To,
 		purpose: purpose, method: req.Method, at: now.UTC().Truncate(time.Microsecond), obligations: obligations}
 	if req.Action == Playback {
-		if id, at, ok := g.recent(ctx, s, req, purpose, now); ok {
-			d.id, d.at, d.reused = id, at, true
+		if id, at, end, ok := g.recent(ctx, s, req, purpose, now); ok {
+			d.id, d.at, d.to, d.reused = id, at, end, true
 			return d, nil
 		}
 	}
@@ -323,22 +324,31 @@ func (g *Gate) Decide(ctx context.Context, req Request) (Decision, error) {
 	return d, nil
 }
 
-// recent finds the subject's allowed access record for exactly this
-// request (action, method, cameras, range, purpose) registered within
-// ReuseWindow of now. The access registry is policy's table: no other
-// package reads it.
-func (g *Gate) recent(ctx context.Context, s *Subject, req Request, purpose string, now time.Time) (string, time.Time, bool) {
+// LiveEdge is how close to its decision an access's range may end for
+// the access to count as cut at the newest footage: a later request for
+// the same start reuses it (and is served the same bytes) although more
+// has been recorded since.
+const LiveEdge = 5 * time.Second
+
+// recent finds the subject's allowed access record for this request
+// (action, method, cameras, start, purpose) registered within ReuseWindow
+// of now: with the same end, or — when the record was cut at the newest
+// footage (its end within LiveEdge of its decision) — ending before the
+// asked end. It returns the record's id, time and end. The access
+// registry is policy's table: no other package reads it.
+func (g *Gate) recent(ctx context.Context, s *Subject, req Request, purpose string, now time.Time) (string, time.Time, time.Time, bool) {
 	cams, _ := json.Marshal(req.Cameras)
 	var id string
-	var at int64
-	err := g.db.QueryRow(ctx, `SELECT id, at FROM access_records WHERE user_id = ? AND at > ? AND at <= ? AND action = ? AND method = ?
-		AND cameras = ? AND range_start = ? AND range_end = ? AND purpose = ? AND decision = 'allow' ORDER BY at DESC LIMIT 1`,
+	var at, end int64
+	err := g.db.QueryRow(ctx, `SELECT id, at, range_end FROM access_records WHERE user_id = ? AND at > ? AND at <= ? AND action = ? AND method = ?
+		AND cameras = ? AND range_start = ? AND purpose = ? AND decision = 'allow'
+		AND (range_end = ? OR (range_end > range_start AND range_end < ? AND range_end >= at - ?)) ORDER BY at DESC LIMIT 1`,
 		s.UserID, store.Micros(now.Add(-ReuseWindow)), store.Micros(now), string(req.Action), req.Method, string(cams),
-		store.Micros(req.From), store.Micros(req.To), purpose).Scan(&id, &at)
+		store.Micros(req.From), purpose, store.Micros(req.To), store.Micros(req.To), LiveEdge.Microseconds()).Scan(&id, &at, &end)
 	if err != nil {
-		return "", time.Time{}, false
+		return "", time.Time{}, time.Time{}, false
 	}
-	return id, store.Time(at), true
+	return id, store.Time(at), store.Time(end), true
 }
 
 // End records the end of an access that lasts (a live view), in the

@@ -276,6 +276,22 @@ func TestGateReusesARecentIdenticalPlayback(t *testing.T) {
 		if err != nil || d3.ID() == d1.ID() || d3.Reused() {
 			t.Fatalf("after the window: %v, reused %v", err, d3.Reused())
 		}
+
+		// A range cut at the newest footage (its end within LiveEdge of the
+		// decision): asked again a little later, when more is recorded, the
+		// same access and the same range are served.
+		edge := req
+		edge.From, edge.To = now.Add(-30*time.Second), now.Add(-time.Second)
+		e1, err := g.Decide(ctx, edge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(3 * time.Second)
+		edge.To = now.Add(-time.Second)
+		e2, err := g.Decide(ctx, edge)
+		if err != nil || e2.ID() != e1.ID() || !e2.To().Equal(e1.To()) {
+			t.Fatalf("at the live edge: %v, %s vs %s, to %v vs %v", err, e2.ID(), e1.ID(), e2.To(), e1.To())
+		}
 	})
 }
 
