@@ -9,7 +9,17 @@
 //     subtree its grant is scoped to, and an API token narrows, never
 //     widens, its owner's permissions.
 //   - Every read of video carries a Decision whose access record was
-//     committed before the first byte is served.
+//     committed before the first byte is served. A Decision is a
+//     capability: only this package constructs one (its fields are
+//     unexported), and every function that reads footage or subscribes to
+//     a camera's stream takes it and checks Covers(action, camera, range)
+//     (TestExportedMediaReadsNeedADecision keeps it so).
+//   - The access registry (access_records) is read and written only here:
+//     reusing a recent access (ReuseWindow) is the gate's decision, on its
+//     clock.
+//   - A file a person keeps is an Export: it needs an authentication within
+//     ReauthWindow, and while the profile's obligations cannot be met it is
+//     refused naming them.
 //   - The rules that come from the regulations (reason required, approval,
 //     second person) are obligations on an allow, read from the active
 //     jurisdiction profile; the later governance work enforces them.
