@@ -21,6 +21,11 @@
 //     them neither repeats nor loses a frame; a clip ends early at a gap
 //     or where the stream's parameters change (Clip.End says where).
 //   - Samples are copied as recorded: never decoded or transcoded (RET-3).
+//   - Output is produced from the segments on demand (Stream), an HTTP
+//     Range answered by producing again and passing on only the bytes
+//     asked for: no footage is written outside storage.
+//   - The open segment is read up to its last fsynced fragment (the index
+//     publishes it), so footage plays back about a second after arrival.
 package playback
 
 import (
