@@ -23,6 +23,7 @@ import (
 	"vigil/internal/media/mp4"
 	"vigil/internal/playback"
 	"vigil/internal/record"
+	"vigil/internal/record/recordtest"
 	"vigil/internal/sim"
 	"vigil/internal/storage"
 	"vigil/internal/store"
@@ -204,10 +205,11 @@ func BenchmarkPlaybackOpen(b *testing.B) {
 	x := record.NewIndex(db, nil)
 	hourOfSegments(b, x, st, "cam1")
 	ctx := context.Background()
+	dec := recordtest.Decision(b, db, "cam1", epoch, epoch.Add(time.Hour))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		at := epoch.Add(time.Duration(rand.Int64N(int64(59 * time.Minute))))
-		clip, err := playback.Open(ctx, x, st, "cam1", at, 10*time.Second)
+		clip, err := playback.Open(ctx, dec, x, st, "cam1", at, 10*time.Second)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -227,9 +229,10 @@ func BenchmarkExportMP4(b *testing.B) {
 	x := record.NewIndex(db, storetest.Keyring(b, keyring.Standard))
 	hourOfSegments(b, x, st, "cam1")
 	ctx := context.Background()
+	dec := recordtest.Decision(b, db, "cam1", epoch, epoch.Add(time.Hour))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		clip, err := playback.Open(ctx, x, st, "cam1", epoch.Add(90*time.Second+20*time.Millisecond), time.Hour-2*time.Minute)
+		clip, err := playback.Open(ctx, dec, x, st, "cam1", epoch.Add(90*time.Second+20*time.Millisecond), time.Hour-2*time.Minute)
 		if err != nil {
 			b.Fatal(err)
 		}

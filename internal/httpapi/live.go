@@ -172,7 +172,7 @@ func (a *liveAPI) snapshot(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "image/jpeg")
 	w.Header().Set("Cache-Control", "private, no-store")
-	w.Header().Set("X-Vigil-Access-Record", d.ID)
+	w.Header().Set("X-Vigil-Access-Record", d.ID())
 	w.Write(jpg)
 }
 

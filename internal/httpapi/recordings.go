@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +12,6 @@ import (
 	"vigil/internal/playback"
 	"vigil/internal/policy"
 	"vigil/internal/problem"
-	"vigil/internal/record"
 	"vigil/internal/retention"
 )
 
@@ -91,7 +88,7 @@ func (a *recordingsAPI) deleteRecordings(w http.ResponseWriter, r *http.Request)
 	}
 	from, _ := queryTime(r, "start")
 	to, _ := queryTime(r, "end")
-	a.s.problem(w, r, a.d.Retention.RefuseDelete(r.Context(), actor(r), chi.URLParam(r, "id"), from, to))
+	a.s.problem(w, r, a.d.Retention.RefuseDelete(r.Context(), SubjectFrom(r.Context()), chi.URLParam(r, "id"), from, to))
 }
 
 // playback: GET /api/v1/cameras/{id}/playback?start=&duration=&purpose=&format=
@@ -126,40 +123,32 @@ func (a *recordingsAPI) playback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer clip.Close()
-	if err := serveClip(w, r, clip, dec, req.Format); err != nil {
+	if err := a.serveClip(w, r, clip, dec, req.Format); err != nil {
 		a.s.problem(w, r, err)
 	}
 }
 
-// serveClip writes the clip to a temporary file and serves it with
-// http.ServeContent (Range, If-Range, HEAD).
-func serveClip(w http.ResponseWriter, r *http.Request, clip *playback.Clip, dec policy.Decision, format string) error {
-	f, err := os.CreateTemp("", "vigil-playback-*.mp4")
+// serveClip serves the clip with http.ServeContent (Range, If-Range,
+// HEAD) from a playback.Stream: the bytes are produced from the segments
+// for each request, never written to a file. A plain MP4 (an export) is
+// an attachment.
+func (a *recordingsAPI) serveClip(w http.ResponseWriter, r *http.Request, clip *playback.Clip, dec policy.Decision, format string) error {
+	st, err := a.d.Playback.Stream(dec, clip, format)
 	if err != nil {
-		return fmt.Errorf("playback: %w", err)
+		return err
 	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	ud := map[string]string{"vigil.camera": clip.CameraID, "vigil.access": dec.ID,
-		"vigil.start": clip.Start.UTC().Format(time.RFC3339Nano), "vigil.end": clip.End.UTC().Format(time.RFC3339Nano)}
-	if format == playback.FormatMP4 {
-		err = clip.WriteMP4(f, ud)
-	} else {
-		err = clip.WriteFMP4(f, ud)
-	}
-	if err != nil {
-		return fmt.Errorf("playback: %w", err)
-	}
+	defer st.Close()
 	w.Header().Set("Content-Type", "video/mp4")
 	w.Header().Set("Cache-Control", "private, no-store")
-	w.Header().Set("X-Vigil-Access-Record", dec.ID)
+	w.Header().Set("ETag", `"`+dec.ID()+"-"+format+`"`)
+	w.Header().Set("X-Vigil-Access-Record", dec.ID())
 	w.Header().Set("X-Vigil-Clip-Start", clip.Start.UTC().Format(time.RFC3339Nano))
 	w.Header().Set("X-Vigil-Clip-End", clip.End.UTC().Format(time.RFC3339Nano))
 	if format == playback.FormatMP4 {
 		name := fmt.Sprintf("%s_%s.mp4", safeName(clip.CameraID), clip.Start.UTC().Format("20060102T150405Z"))
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	}
-	http.ServeContent(w, r, "", time.Time{}, f)
+	http.ServeContent(w, r, "", time.Time{}, st)
 	return nil
 }
 
@@ -172,29 +161,12 @@ func safeName(s string) string {
 	}, s)
 }
 
-// cameraUnit reads a camera's unit path for permission checks.
-func (a *recordingsAPI) cameraUnit(ctx context.Context, id string) (record.CameraInfo, error) {
-	c, err := record.LookupCamera(ctx, a.s.d.DB, id)
-	if err != nil {
-		return c, problem.NotFound("playback.camera_not_found", problem.P{"id": id})
-	}
-	return c, nil
-}
-
 // getRetention: GET /api/v1/cameras/{id}/retention (RET-1).
 func (a *recordingsAPI) getRetention(w http.ResponseWriter, r *http.Request) {
 	if !a.ready(w, r) {
 		return
 	}
-	c, err := a.cameraUnit(r.Context(), chi.URLParam(r, "id"))
-	if err == nil {
-		err = policy.Check(SubjectFrom(r.Context()), policy.CameraPlay, c.UnitPath, "camera "+c.Name)
-	}
-	if err != nil {
-		a.s.problem(w, r, err)
-		return
-	}
-	ret, err := a.d.Retention.Retention(r.Context(), c.ID)
+	ret, err := a.d.Retention.CameraRetention(r.Context(), SubjectFrom(r.Context()), chi.URLParam(r, "id"))
 	if err != nil {
 		a.s.problem(w, r, err)
 		return
@@ -215,15 +187,7 @@ func (a *recordingsAPI) setRetention(w http.ResponseWriter, r *http.Request) {
 		a.s.problem(w, r, err)
 		return
 	}
-	c, err := a.cameraUnit(r.Context(), chi.URLParam(r, "id"))
-	if err == nil {
-		err = policy.Check(SubjectFrom(r.Context()), policy.CameraAdmin, c.UnitPath, "camera "+c.Name)
-	}
-	if err != nil {
-		a.s.problem(w, r, err)
-		return
-	}
-	ret, err := a.d.Retention.SetRetention(r.Context(), actor(r), c.ID, in.Days)
+	ret, err := a.d.Retention.SetRetention(r.Context(), SubjectFrom(r.Context()), chi.URLParam(r, "id"), in.Days)
 	if err != nil {
 		a.s.problem(w, r, err)
 		return
@@ -236,22 +200,7 @@ func (a *recordingsAPI) listHolds(w http.ResponseWriter, r *http.Request) {
 	if !a.ready(w, r) {
 		return
 	}
-	cam := r.URL.Query().Get("camera")
-	subj := SubjectFrom(r.Context())
-	if cam != "" {
-		c, err := a.cameraUnit(r.Context(), cam)
-		if err == nil {
-			err = policy.Check(subj, policy.CameraExport, c.UnitPath, "camera "+c.Name)
-		}
-		if err != nil {
-			a.s.problem(w, r, err)
-			return
-		}
-	} else if err := policy.Check(subj, policy.CameraExport, "", "evidence holds"); err != nil {
-		a.s.problem(w, r, err)
-		return
-	}
-	hs, err := a.d.Retention.Holds(r.Context(), cam, queryBool(r, "all"))
+	hs, err := a.d.Retention.ListHolds(r.Context(), SubjectFrom(r.Context()), r.URL.Query().Get("camera"), queryBool(r, "all"))
 	if err != nil {
 		a.s.problem(w, r, err)
 		return
@@ -269,15 +218,7 @@ func (a *recordingsAPI) createHold(w http.ResponseWriter, r *http.Request) {
 		a.s.problem(w, r, err)
 		return
 	}
-	c, err := a.cameraUnit(r.Context(), in.CameraID)
-	if err == nil {
-		err = policy.Check(SubjectFrom(r.Context()), policy.CameraExport, c.UnitPath, "camera "+c.Name)
-	}
-	if err != nil {
-		a.s.problem(w, r, err)
-		return
-	}
-	h, err := a.d.Retention.CreateHold(r.Context(), actor(r), in)
+	h, err := a.d.Retention.CreateHold(r.Context(), SubjectFrom(r.Context()), in)
 	if err != nil {
 		a.s.problem(w, r, err)
 		return
@@ -290,20 +231,8 @@ func (a *recordingsAPI) releaseHold(w http.ResponseWriter, r *http.Request) {
 	if !a.ready(w, r) {
 		return
 	}
-	h, err := a.d.Retention.Hold(r.Context(), chi.URLParam(r, "id"))
+	h, err := a.d.Retention.ReleaseHold(r.Context(), SubjectFrom(r.Context()), chi.URLParam(r, "id"))
 	if err != nil {
-		a.s.problem(w, r, err)
-		return
-	}
-	c, err := a.cameraUnit(r.Context(), h.CameraID)
-	if err == nil {
-		err = policy.Check(SubjectFrom(r.Context()), policy.CameraExport, c.UnitPath, "camera "+c.Name)
-	}
-	if err != nil {
-		a.s.problem(w, r, err)
-		return
-	}
-	if h, err = a.d.Retention.ReleaseHold(r.Context(), actor(r), h.ID); err != nil {
 		a.s.problem(w, r, err)
 		return
 	}
@@ -315,11 +244,7 @@ func (a *recordingsAPI) forecast(w http.ResponseWriter, r *http.Request) {
 	if !a.ready(w, r) {
 		return
 	}
-	if err := policy.Check(SubjectFrom(r.Context()), policy.AdminSystem, "", "the capacity forecast"); err != nil {
-		a.s.problem(w, r, err)
-		return
-	}
-	f, err := a.d.Retention.Forecast(r.Context())
+	f, err := a.d.Retention.ForecastFor(r.Context(), SubjectFrom(r.Context()))
 	if err != nil {
 		a.s.problem(w, r, err)
 		return

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,8 +57,11 @@ func recordingsServer(t *testing.T, db *store.DB) (*httptest.Server, []record.Se
 	}
 	scope := []policy.Permission{policy.CameraPlay, policy.CameraExport, policy.CameraAdmin}
 	subjects := map[string]*policy.Subject{
-		"officer":  {UserID: "officer", Name: "民警", UnitID: "u-camH", Grants: []policy.Grant{{Role: "r", Permissions: scope, ScopePath: "/u-camH/"}}},
-		"admin":    {UserID: "admin", Name: "管理员", Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.AdminSystem}, ScopePath: "/"}}},
+		"officer": {UserID: "officer", Name: "民警", UnitID: "u-camH", Grants: []policy.Grant{{Role: "r", Permissions: scope, ScopePath: "/u-camH/"}}},
+		"admin":   {UserID: "admin", Name: "管理员", Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.AdminSystem}, ScopePath: "/"}}},
+		"viewer":  {UserID: "viewer", Name: "值班员", UnitID: "u-camH", Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.CameraPlay}, ScopePath: "/u-camH/"}}},
+		"fresh": {UserID: "officer", Name: "民警", UnitID: "u-camH", AuthenticatedAt: time.Now(),
+			Grants: []policy.Grant{{Role: "r", Permissions: scope, ScopePath: "/u-camH/"}}},
 		"outsider": {UserID: "outsider", Name: "外单位", UnitID: "other", Grants: []policy.Grant{{Role: "r", Permissions: scope, ScopePath: "/other/"}}},
 	}
 	s := &Server{d: Deps{DB: db, Audit: l, Profile: p, Keyring: kr, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
@@ -153,14 +159,32 @@ func TestRecordingsHTTP(t *testing.T) {
 			resp.Header.Get("X-Vigil-Access-Record") == "" || resp.Header.Get("Accept-Ranges") != "bytes" {
 			t.Fatalf("fmp4 playback: %d %v %d bytes", resp.StatusCode, resp.Header, len(b))
 		}
-		pb.Set("format", "mp4")
+		// The player's next Range request is the same access.
 		resp, b = recCall(t, srv, "officer", "GET", "/api/v1/cameras/camH/playback?"+q(pb), map[string]string{"Range": "bytes=100-199"}, nil)
 		if resp.StatusCode != 206 || len(b) != 100 || !strings.HasPrefix(resp.Header.Get("Content-Range"), "bytes 100-199/") {
-			t.Fatalf("mp4 range: %d %v %d bytes", resp.StatusCode, resp.Header, len(b))
+			t.Fatalf("fmp4 range: %d %v %d bytes", resp.StatusCode, resp.Header, len(b))
 		}
 		db.QueryRow(context.Background(), `SELECT COUNT(*) FROM access_records WHERE user_id = 'officer' AND action = 'playback' AND purpose = '核查警情'`).Scan(&n)
-		if n != 2 {
-			t.Errorf("%d access records for 2 playbacks", n)
+		if n != 1 {
+			t.Errorf("%d access records for 1 playback", n)
+		}
+		// A download is an export (ACC-4, ACC-5): the playback permission
+		// alone is refused; an export needs a recent authentication, and
+		// is refused naming the profile's unmet obligations.
+		pb.Set("format", "mp4")
+		for who, want := range map[string]string{"viewer": "policy.denied", "officer": "auth.reauth_required", "fresh": "policy.obligations_unmet"} {
+			resp, b = recCall(t, srv, who, "GET", "/api/v1/cameras/camH/playback?"+q(pb), nil, nil)
+			code, params := problemCode(b)
+			if resp.StatusCode != 403 || code != want || resp.Header.Get("Content-Type") == "video/mp4" {
+				t.Fatalf("mp4 download by %s: %d %s; want 403 %s", who, resp.StatusCode, b, want)
+			}
+			if want == "policy.obligations_unmet" && !strings.Contains(fmt.Sprint(params["obligations"]), "second_person_required") {
+				t.Errorf("refusal does not name the second person: %s", b)
+			}
+		}
+		db.QueryRow(context.Background(), `SELECT COUNT(*) FROM access_records WHERE action = 'export'`).Scan(&n)
+		if n != 0 {
+			t.Errorf("%d access records for refused downloads", n)
 		}
 
 		// Retention: below the anti-terror minimum refused with the article.
@@ -168,6 +192,13 @@ func TestRecordingsHTTP(t *testing.T) {
 		code, params := problemCode(b)
 		if resp.StatusCode != 422 || code != "retention.below_minimum" || params["min"] != float64(90) || params["cite"] == "" {
 			t.Fatalf("retention 30: %d %s", resp.StatusCode, b)
+		}
+		resp, b = recCall(t, srv, "officer", "PUT", "/api/v1/cameras/camH/retention", nil, map[string]int{"days": 100000})
+		if code, _ := problemCode(b); resp.StatusCode != 422 || code != "retention.above_maximum" {
+			t.Fatalf("retention 100000: %d %s", resp.StatusCode, b)
+		}
+		if resp, _ := recCall(t, srv, "viewer", "PUT", "/api/v1/cameras/camH/retention", nil, map[string]int{"days": 180}); resp.StatusCode != 403 {
+			t.Fatalf("retention set by a viewer: %d", resp.StatusCode)
 		}
 		if resp, b := recCall(t, srv, "officer", "PUT", "/api/v1/cameras/camH/retention", nil, map[string]int{"days": 180}); resp.StatusCode != 200 ||
 			!strings.Contains(string(b), `"days":180`) {
@@ -190,6 +221,34 @@ func TestRecordingsHTTP(t *testing.T) {
 		}
 		if resp, b := recCall(t, srv, "admin", "GET", "/api/v1/recordings/forecast", nil, nil); resp.StatusCode != 200 || !strings.Contains(string(b), `"camH"`) {
 			t.Fatalf("forecast: %d %s", resp.StatusCode, b)
+		}
+	})
+}
+
+// TestPlaybackHTTPWritesNoFile: playback is served from the segments —
+// with no temporary file possible, a whole response and Range
+// requests (start, middle, end) still come, and agree byte for byte.
+// RET-4 (no footage outside storage)
+func TestPlaybackHTTPWritesNoFile(t *testing.T) {
+	// No temporary file can be made (even as root): TMPDIR lies under a
+	// regular file.
+	blocker := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocker, nil, 0o600)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		srv, segs := recordingsServer(t, db)
+		t.Setenv("TMPDIR", filepath.Join(blocker, "tmp"))
+		pb := url.Values{"start": {segs[0].Start.Add(300 * time.Millisecond).Format(time.RFC3339Nano)}, "duration": {"3"}, "purpose": {"核查"}}
+		path := "/api/v1/cameras/camH/playback?" + pb.Encode()
+		resp, whole := recCall(t, srv, "officer", "GET", path, nil, nil)
+		if resp.StatusCode != 200 || len(whole) < 1000 || resp.Header.Get("Accept-Ranges") != "bytes" {
+			t.Fatalf("playback: %d %d bytes %s", resp.StatusCode, len(whole), whole[:min(len(whole), 300)])
+		}
+		n := len(whole)
+		for _, r := range [][2]int{{0, 99}, {n / 2, n/2 + 4095}, {n - 500, n - 1}} {
+			resp, b := recCall(t, srv, "officer", "GET", path, map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", r[0], r[1])}, nil)
+			if resp.StatusCode != 206 || !bytes.Equal(b, whole[r[0]:r[1]+1]) {
+				t.Errorf("range %d-%d: %d, %d bytes, equal %v", r[0], r[1], resp.StatusCode, len(b), bytes.Equal(b, whole[r[0]:r[1]+1]))
+			}
 		}
 	})
 }

@@ -45,8 +45,8 @@ type SessionInfo struct {
 
 // ReauthWindow is how long a sign-in or re-authentication counts for
 // sensitive actions (role changes, export): older, the session must
-// re-authenticate first (AUD-2).
-const ReauthWindow = 15 * time.Minute
+// re-authenticate first (AUD-2). It is the gate's window for exports.
+const ReauthWindow = policy.ReauthWindow
 
 // requireRecentAuth refuses a sensitive action by a subject whose session
 // was authenticated longer than ReauthWindow ago (or by an API token). The

@@ -121,8 +121,8 @@ func (s *Service) StreamFMP4(ctx context.Context, subj *policy.Subject, id, purp
 	if err != nil {
 		return err
 	}
-	defer s.endView(subj, d.ID, "fmp4 stream ended")
-	rd, err := s.subscribe(id, media.ReaderOptions{QueueLen: 512})
+	defer s.endView(subj, d.ID(), "fmp4 stream ended")
+	rd, err := s.subscribe(d, id, media.ReaderOptions{QueueLen: 512})
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (s *Service) StreamFMP4(ctx context.Context, subj *policy.Subject, id, purp
 	}
 	mime += `"`
 	if start != nil {
-		start(d.ID, mime)
+		start(d.ID(), mime)
 	}
 	fw, err := mp4.NewFragmentWriter(w, tracks, mp4.FragmentOptions{Duration: s.opts.FragmentDuration,
 		OnFragment: func(mp4.FragmentInfo) error {

@@ -128,7 +128,7 @@ func TestSnapshotJPEG(t *testing.T) {
 		t.Fatalf("snapshot: %v %dx%d", err, cfg.Width, cfg.Height)
 	}
 	recs := f.access(t, "cam1")
-	if len(recs) != 1 || recs[0].ID != d.ID || recs[0].Action != policy.Snapshot || recs[0].Purpose != "取证" {
+	if len(recs) != 1 || recs[0].ID != d.ID() || recs[0].Action != policy.Snapshot || recs[0].Purpose != "取证" {
 		t.Fatalf("access registry: %+v", recs)
 	}
 	// Without a purpose: refused before any decoding.

@@ -169,8 +169,16 @@ func (s *Service) endView(subj *policy.Subject, id, why string) {
 }
 
 // subscribe attaches a reader to the camera's source, or says it is
-// offline.
-func (s *Service) subscribe(id string, opts media.ReaderOptions) (*media.Reader, error) {
+// offline. It is the one way to the hub's video: dec must be the gate's
+// allow of a live view or a snapshot of camera id.
+func (s *Service) subscribe(dec policy.Decision, id string, opts media.ReaderOptions) (*media.Reader, error) {
+	act := dec.Action()
+	if act != policy.ViewLive && act != policy.Snapshot {
+		act = policy.ViewLive
+	}
+	if err := dec.Covers(act, id, time.Time{}, time.Time{}); err != nil {
+		return nil, fmt.Errorf("live: %w", err)
+	}
 	rd, err := s.hub.Subscribe(s.cams.StreamName(id), opts)
 	if errors.Is(err, media.ErrNoSource) {
 		return nil, &problem.Error{Status: http.StatusServiceUnavailable, Code: "live.camera_offline", Params: problem.P{"id": id}}
@@ -178,10 +186,14 @@ func (s *Service) subscribe(id string, opts media.ReaderOptions) (*media.Reader,
 	return rd, err
 }
 
-// tracksOf returns the tracks of the camera's source, or says it is
-// offline.
+// tracksOf returns the tracks of the camera's source (codecs and
+// parameter sets, no picture), or says it is offline. The reader is
+// closed before any unit is taken from it.
 func (s *Service) tracksOf(id string) ([]media.Track, error) {
-	rd, err := s.subscribe(id, media.ReaderOptions{QueueLen: 1, NoGOPCache: true})
+	rd, err := s.hub.Subscribe(s.cams.StreamName(id), media.ReaderOptions{QueueLen: 1, NoGOPCache: true})
+	if errors.Is(err, media.ErrNoSource) {
+		return nil, &problem.Error{Status: http.StatusServiceUnavailable, Code: "live.camera_offline", Params: problem.P{"id": id}}
+	}
 	if err != nil {
 		return nil, err
 	}

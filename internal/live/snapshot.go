@@ -28,7 +28,7 @@ func (s *Service) Snapshot(ctx context.Context, subj *policy.Subject, id, purpos
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.SnapshotTimeout)
 	defer cancel()
-	au, track, err := s.keyframe(ctx, id)
+	au, track, err := s.keyframe(ctx, d, id)
 	if err != nil {
 		return nil, d, err
 	}
@@ -41,8 +41,8 @@ func (s *Service) Snapshot(ctx context.Context, subj *policy.Subject, id, purpos
 
 // keyframe waits for the first unit of a new reader: the GOP cache's
 // keyframe, or the next one when the cache is empty.
-func (s *Service) keyframe(ctx context.Context, id string) (media.Unit, media.Track, error) {
-	rd, err := s.subscribe(id, media.ReaderOptions{QueueLen: 64})
+func (s *Service) keyframe(ctx context.Context, dec policy.Decision, id string) (media.Unit, media.Track, error) {
+	rd, err := s.subscribe(dec, id, media.ReaderOptions{QueueLen: 64})
 	if err != nil {
 		return media.Unit{}, media.Track{}, err
 	}

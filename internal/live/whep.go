@@ -42,6 +42,7 @@ type Session struct {
 
 	svc     *Service
 	subj    *policy.Subject
+	dec     policy.Decision // the gate's allow of this view
 	pc      *webrtc.PeerConnection
 	video   *webrtc.TrackLocalStaticRTP
 	audio   *webrtc.TrackLocalStaticRTP // nil without audio
@@ -109,22 +110,25 @@ func (s *Service) StartWHEP(ctx context.Context, subj *policy.Subject, id, purpo
 	if len(offer) > maxOffer {
 		return nil, "", problem.BadRequest("live.bad_offer", problem.P{"error": "offer too large"})
 	}
-	if _, err := parseOffer(offer); err != nil {
-		return nil, "", err
-	}
+	// The gate first: every attempt is decided and audited, a bad offer
+	// included (its view ends at once).
 	_, d, err := s.decide(ctx, subj, id, policy.ViewLive, purpose, "webrtc")
 	if err != nil {
 		return nil, "", err
 	}
-	ss, answer, err := s.newSession(ctx, subj, id, d.ID, offer)
+	if _, err := parseOffer(offer); err != nil {
+		s.endView(subj, d.ID(), "bad offer")
+		return nil, "", err
+	}
+	ss, answer, err := s.newSession(ctx, subj, id, d, offer)
 	if err != nil {
-		s.endView(subj, d.ID, "session not started")
+		s.endView(subj, d.ID(), "session not started")
 		return nil, "", err
 	}
 	return ss, answer, nil
 }
 
-func (s *Service) newSession(ctx context.Context, subj *policy.Subject, id, access, offer string) (*Session, string, error) {
+func (s *Service) newSession(ctx context.Context, subj *policy.Subject, id string, dec policy.Decision, offer string) (*Session, string, error) {
 	tracks, err := s.tracksOf(id)
 	if err != nil {
 		return nil, "", err
@@ -150,7 +154,7 @@ func (s *Service) newSession(ctx context.Context, subj *policy.Subject, id, acce
 		return nil, "", fmt.Errorf("live: new peer connection: %w", err)
 	}
 	sctx, cancel := context.WithCancel(context.Background())
-	ss := &Session{ID: keyring.RandomToken(16), CameraID: id, AccessID: access, Started: time.Now(), svc: s, subj: subj, pc: pc,
+	ss := &Session{ID: keyring.RandomToken(16), CameraID: id, AccessID: dec.ID(), Started: time.Now(), svc: s, subj: subj, dec: dec, pc: pc,
 		audioIx: ai, ctx: sctx, cancel: cancel, done: make(chan struct{})}
 	fail := func(err error) (*Session, string, error) {
 		cancel()
@@ -230,7 +234,7 @@ func (ss *Session) run(connected <-chan struct{}) {
 	var dropped uint64
 	for {
 		var rd *media.Reader
-		rd, err = s.subscribe(ss.CameraID, media.ReaderOptions{QueueLen: 512})
+		rd, err = s.subscribe(ss.dec, ss.CameraID, media.ReaderOptions{QueueLen: 512})
 		if err != nil {
 			break
 		}

@@ -16,10 +16,12 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"vigil/internal/audit"
 	"vigil/internal/live"
 	"vigil/internal/live/whepclient"
 	"vigil/internal/media"
 	"vigil/internal/media/codec"
+	"vigil/internal/policy"
 	"vigil/internal/problem"
 	"vigil/internal/testutil"
 )
@@ -227,13 +229,35 @@ func TestWHEPRefusals(t *testing.T) {
 			}
 		})
 	}
+	if recs := f.access(t, "cam1"); len(recs) != 0 {
+		t.Fatalf("refused views were registered: %+v", recs)
+	}
+	// The gate decides before the offer is read: a malformed offer from
+	// someone without the permission is a denial (audited), and from
+	// someone with it a 400 whose view is registered and ended at once.
+	outsider := *f.subj
+	outsider.Grants = nil
+	var denied *policy.DeniedError
+	if _, _, err := f.svc.StartWHEP(ctx, &outsider, "cam1", "p", "v=0\r\nnot sdp"); !errors.As(err, &denied) {
+		t.Fatalf("malformed offer without the permission: %v", err)
+	}
+	es, _ := f.log.List(ctx, audit.Filter{Action: "gate.decide"})
+	deniedN := 0
+	for _, e := range es {
+		if e.Outcome == audit.Denied && e.Actor.ID == outsider.UserID {
+			deniedN++
+		}
+	}
+	if deniedN == 0 {
+		t.Fatal("the refused malformed offer was not audited")
+	}
 	if _, _, err := f.svc.StartWHEP(ctx, f.subj, "cam1", "p", "v=0\r\nnot sdp"); err == nil {
 		t.Fatal("a malformed offer was accepted")
 	} else if pe, ok := problem.As(err); !ok || pe.Code != "live.bad_offer" {
 		t.Fatalf("malformed offer: %v", err)
 	}
-	if recs := f.access(t, "cam1"); len(recs) != 0 {
-		t.Fatalf("refused views were registered: %+v", recs)
+	if recs := f.access(t, "cam1"); len(recs) != 1 || recs[0].EndedAt == nil {
+		t.Fatalf("the malformed offer's view is not registered and ended: %+v", recs)
 	}
 	c, err := whepclient.Dial(ctx, srv.URL+"/cameras/cam1/whep?purpose=p", whepclient.Options{Loopback: true})
 	if err != nil {

@@ -84,7 +84,7 @@ func TestChromiumPlaysAndSeeksFromMidGOP(t *testing.T) {
 	start := g.segs[0].Start.Add(1520 * time.Millisecond)
 	for _, format := range []string{FormatFMP4, FormatMP4} {
 		t.Run(format, func(t *testing.T) {
-			clip, err := Open(context.Background(), g.x, g.st, "cam1", start, 4*time.Second)
+			clip, err := Open(context.Background(), g.decide(t, start, 4*time.Second), g.x, g.st, "cam1", start, 4*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,10 +4,13 @@
 // Range support). Every playback goes through the gate first (ACC-3).
 //
 // Invariants:
-//   - Nothing is read from storage before the gate has allowed the request
-//     and its access record is committed (Service.Playback asks first). The
-//     same request repeated within ReuseWindow (a player's Range requests)
-//     reuses that record after re-checking the permission.
+//   - Nothing is read from storage without the gate's Decision covering
+//     the camera and range (Open takes it and checks it), and so not
+//     before its access record is committed. The same request repeated
+//     within policy.ReuseWindow (a player's Range requests) reuses that
+//     record: the gate decides that, on its own clock.
+//   - A plain MP4 is a file the person keeps: an export (policy.Export),
+//     with the profile's obligations. fMP4 for the player is a playback.
 //   - Output starts exactly at the requested start: the decoder needs the
 //     frames from the previous keyframe (the pre-roll), so they are stored
 //     but hidden by an edit list — in the plain MP4 (mp4.MP4Options.Start)
@@ -18,6 +21,11 @@
 //     them neither repeats nor loses a frame; a clip ends early at a gap
 //     or where the stream's parameters change (Clip.End says where).
 //   - Samples are copied as recorded: never decoded or transcoded (RET-3).
+//   - Output is produced from the segments on demand (Stream), an HTTP
+//     Range answered by producing again and passing on only the bytes
+//     asked for: no footage is written outside storage.
+//   - The open segment is read up to its last fsynced fragment (the index
+//     publishes it), so footage plays back about a second after arrival.
 package playback
 
 import (
@@ -31,6 +39,7 @@ import (
 	"vigil/internal/media"
 	"vigil/internal/media/codec"
 	"vigil/internal/media/mp4"
+	"vigil/internal/policy"
 	"vigil/internal/problem"
 	"vigil/internal/record"
 	"vigil/internal/storage"
@@ -87,11 +96,16 @@ type segFile struct {
 }
 
 // Open builds the clip of camera over [start, start+d) from the index.
-func Open(ctx context.Context, x *record.Index, st storage.Store, camera string, start time.Time, d time.Duration) (*Clip, error) {
+// dec must be the gate's allow covering that read (a playback, or the
+// export the clip is for): nothing is read without one.
+func Open(ctx context.Context, dec policy.Decision, x *record.Index, st storage.Store, camera string, start time.Time, d time.Duration) (*Clip, error) {
 	if d <= 0 || d > MaxDuration {
 		return nil, problem.Invalid("playback.bad_duration", "duration", problem.P{"max": int(MaxDuration.Seconds())})
 	}
 	end := start.Add(d)
+	if err := dec.Covers(policy.Playback, camera, start, end); err != nil {
+		return nil, fmt.Errorf("playback: %w", err)
+	}
 	segs, err := x.List(ctx, camera, start, end)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package playback
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -25,6 +24,7 @@ type Service struct {
 	index *record.Index
 	store storage.Store
 	gate  *policy.Gate
+	sizes sizes
 }
 
 // NewService returns the playback service.
@@ -54,9 +54,14 @@ func (s *Service) camera(ctx context.Context, id string) (record.CameraInfo, pol
 	return c, policy.Camera{ID: c.ID, Name: c.Name, UnitID: c.UnitID, UnitPath: c.UnitPath}, nil
 }
 
-// Playback asks the gate, then opens the clip. The access record (who,
-// camera, range, purpose, method) is committed before any segment is
-// read; the caller writes the clip and closes it.
+// Playback asks the gate, then opens the clip. The range decided and
+// registered is the one served: the request cut to the footage the index
+// holds (from its first recorded moment to the first gap, never beyond the
+// newest fragment). A plain MP4 is a file the person keeps, so it is an
+// export (policy.Export, with the profile's obligations); fMP4 for the
+// player is a playback. The access record (who, camera, range, purpose,
+// method) is committed before any segment is read; the caller writes the
+// clip and closes it.
 func (s *Service) Playback(ctx context.Context, req Request) (*Clip, policy.Decision, error) {
 	if req.Format == "" {
 		req.Format = FormatFMP4
@@ -74,16 +79,57 @@ func (s *Service) Playback(ctx context.Context, req Request) (*Clip, policy.Deci
 	if err != nil {
 		return nil, policy.Decision{}, err
 	}
-	preq := policy.Request{Subject: req.Subject, Action: policy.Playback, Cameras: []policy.Camera{cam},
-		From: req.Start, To: req.Start.Add(req.Duration), Purpose: strings.TrimSpace(req.Purpose), Method: req.Format}
-	d, ok := s.sameAccess(ctx, preq)
-	if !ok {
-		if d, err = s.gate.Decide(ctx, preq); err != nil {
-			return nil, d, err
-		}
+	act, perm := policy.Playback, policy.CameraPlay
+	if req.Format == FormatMP4 {
+		act, perm = policy.Export, policy.CameraExport
 	}
-	clip, err := Open(ctx, s.index, s.store, req.CameraID, req.Start, req.Duration)
+	preq := policy.Request{Subject: req.Subject, Action: act, Cameras: []policy.Camera{cam},
+		From: req.Start, To: req.Start.Add(req.Duration), Purpose: strings.TrimSpace(req.Purpose), Method: req.Format}
+	if !req.Subject.Can(perm, cam.UnitPath) {
+		// Say nothing of what is recorded: the gate refuses and audits.
+		d, err := s.gate.Decide(ctx, preq)
+		if err == nil {
+			err = problem.Forbidden("policy.denied", problem.P{"permission": perm, "target": "camera " + cam.ID})
+		}
+		return nil, d, err
+	}
+	preq.From, preq.To, err = s.served(ctx, req.CameraID, preq.From, preq.To)
+	if err != nil {
+		return nil, policy.Decision{}, err
+	}
+	d, err := s.gate.Decide(ctx, preq)
+	if err != nil {
+		return nil, d, err
+	}
+	clip, err := Open(ctx, d, s.index, s.store, req.CameraID, d.From(), d.To().Sub(d.From()))
 	return clip, d, err
+}
+
+// served cuts [from, to) to the footage the index holds: from the first
+// recorded moment at or after from, to the first gap or the newest
+// recorded moment.
+func (s *Service) served(ctx context.Context, camera string, from, to time.Time) (time.Time, time.Time, error) {
+	segs, err := s.index.List(ctx, camera, from, to)
+	if err != nil {
+		return from, to, err
+	}
+	if len(segs) == 0 {
+		return from, to, problem.NotFound("playback.no_footage", problem.P{"camera": camera, "start": from.UTC().Format(time.RFC3339), "end": to.UTC().Format(time.RFC3339)})
+	}
+	if segs[0].Start.After(from) {
+		from = segs[0].Start
+	}
+	end := segs[0].End
+	for _, g := range segs[1:] {
+		if g.Start.Sub(end) > time.Millisecond {
+			break
+		}
+		end = g.End
+	}
+	if end.Before(to) {
+		to = end
+	}
+	return from, to, nil
 }
 
 // Recordings lists a camera's recorded spans and gaps over [from, to)
@@ -101,39 +147,4 @@ func (s *Service) Recordings(ctx context.Context, subj *policy.Subject, camera s
 		return nil, err
 	}
 	return s.index.Coverage(ctx, camera, from, to)
-}
-
-// ReuseWindow is how long a playback's access record covers the same
-// request again: a <video> element fetches one clip in several Range
-// requests, which are one access, registered once.
-const ReuseWindow = 10 * time.Minute
-
-// sameAccess finds the subject's access record for exactly this request
-// (camera, range, purpose, method) made within ReuseWindow. The subject
-// must still hold the permission; the gate is not asked again and nothing
-// new is registered.
-func (s *Service) sameAccess(ctx context.Context, req policy.Request) (policy.Decision, bool) {
-	subj := req.Subject
-	if subj == nil || subj.UserID == "" {
-		return policy.Decision{}, false
-	}
-	purpose := req.Purpose
-	if purpose == "" {
-		purpose = subj.StandingPurpose
-	}
-	if purpose == "" || policy.Check(subj, policy.CameraPlay, req.Cameras[0].UnitPath, "") != nil {
-		return policy.Decision{}, false
-	}
-	cams, _ := json.Marshal(req.Cameras)
-	var d policy.Decision
-	var at int64
-	err := s.index.DB().QueryRow(ctx, `SELECT id, at FROM access_records WHERE user_id = ? AND at > ? AND action = ? AND method = ?
-		AND cameras = ? AND range_start = ? AND range_end = ? AND purpose = ? AND decision = 'allow' ORDER BY at DESC LIMIT 1`,
-		subj.UserID, store.Micros(time.Now().Add(-ReuseWindow)), string(req.Action), req.Method, string(cams),
-		store.Micros(req.From), store.Micros(req.To), purpose).Scan(&d.ID, &at)
-	if err != nil {
-		return policy.Decision{}, false
-	}
-	d.Effect, d.Purpose, d.At, d.Obligations = policy.Allow, purpose, store.Time(at), []policy.Obligation{}
-	return d, true
 }

@@ -46,7 +46,20 @@ type AccessFilter struct {
 	Scopes   []string
 }
 
-// ListAccess returns registry entries, newest first.
+// ListAccessFor returns to subj the registry entries it may read: those of
+// users of units under its access.read grants (ACC-3). Without the
+// permission anywhere it is a *DeniedError.
+func (g *Gate) ListAccessFor(ctx context.Context, subj *Subject, f AccessFilter) ([]AccessRecord, error) {
+	scopes := subj.Scopes(AccessRead)
+	if len(scopes) == 0 {
+		return nil, &DeniedError{Permission: AccessRead, Target: "the access registry"}
+	}
+	f.Scopes = scopes
+	return g.ListAccess(ctx, f)
+}
+
+// ListAccess returns registry entries, newest first (f.Scopes limits
+// them; callers on behalf of a person use ListAccessFor).
 func (g *Gate) ListAccess(ctx context.Context, f AccessFilter) ([]AccessRecord, error) {
 	var where []string
 	var args []any

@@ -9,7 +9,17 @@
 //     subtree its grant is scoped to, and an API token narrows, never
 //     widens, its owner's permissions.
 //   - Every read of video carries a Decision whose access record was
-//     committed before the first byte is served.
+//     committed before the first byte is served. A Decision is a
+//     capability: only this package constructs one (its fields are
+//     unexported), and every function that reads footage or subscribes to
+//     a camera's stream takes it and checks Covers(action, camera, range)
+//     (TestExportedMediaReadsNeedADecision keeps it so).
+//   - The access registry (access_records) is read and written only here:
+//     reusing a recent access (ReuseWindow) is the gate's decision, on its
+//     clock.
+//   - A file a person keeps is an Export: it needs an authentication within
+//     ReauthWindow, and while the profile's obligations cannot be met it is
+//     refused naming them.
 //   - The rules that come from the regulations (reason required, approval,
 //     second person) are obligations on an allow, read from the active
 //     jurisdiction profile; the later governance work enforces them.
@@ -63,18 +73,21 @@ type Grant struct {
 
 // Subject is the person (or the person behind a token) asking.
 type Subject struct {
-	UserID          string    `json:"user_id"`
-	Username        string    `json:"username"`
-	Name            string    `json:"name"`
-	UnitID          string    `json:"unit_id"`
-	UnitName        string    `json:"unit_name"`
-	UnitKind        string    `json:"unit_kind"`
-	Grants          []Grant   `json:"grants"`
-	TokenID         string    `json:"token_id,omitempty"`     // set when the request came with an API token
-	TokenScopes     []string  `json:"token_scopes,omitempty"` // permissions the token is limited to
-	StandingPurpose string    `json:"standing_purpose,omitempty"`
-	Remote          string    `json:"-"`
-	AuthenticatedAt time.Time `json:"authenticated_at"` // sign-in or last re-authentication of the session; zero for API tokens (AUD-2)
+	UserID          string   `json:"user_id"`
+	Username        string   `json:"username"`
+	Name            string   `json:"name"`
+	UnitID          string   `json:"unit_id"`
+	UnitName        string   `json:"unit_name"`
+	UnitKind        string   `json:"unit_kind"`
+	Grants          []Grant  `json:"grants"`
+	TokenID         string   `json:"token_id,omitempty"`     // set when the request came with an API token
+	TokenScopes     []string `json:"token_scopes,omitempty"` // permissions the token is limited to
+	StandingPurpose string   `json:"standing_purpose,omitempty"`
+	Remote          string   `json:"-"`
+	// AuthenticatedAt is when the person last proved who they are (sign-in
+	// or re-authentication); zero when unknown (an API token). An export
+	// needs it within ReauthWindow.
+	AuthenticatedAt time.Time `json:"-"`
 }
 
 // Can reports whether the subject holds perm over the unit at unitPath (a

@@ -56,11 +56,15 @@ type Coverage struct {
 }
 
 // Coverage answers from the index: an indexed range query, never a walk of
-// the storage.
+// the storage; the open segment (Open) counts up to its last fragment.
 func (x *Index) Coverage(ctx context.Context, camera string, from, to time.Time) (*Coverage, error) {
 	segs, err := x.ranges(ctx, camera, from, to)
 	if err != nil {
 		return nil, err
+	}
+	// The open segment counts as far as it is written: it plays back.
+	if o, ok := x.Open(camera); ok && o.Start.Before(to) && o.End.After(from) && (len(segs) == 0 || o.Start.After(segs[len(segs)-1].Start)) {
+		segs = append(segs, o)
 	}
 	marked, err := x.Gaps(ctx, camera, from, to)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"strconv"
+	"sync"
 	"time"
 
 	"vigil/internal/keyring"
@@ -45,6 +46,41 @@ type Index struct {
 	db    *store.DB
 	suite keyring.Suite
 	now   func() time.Time
+
+	mu   sync.Mutex
+	open map[string]Segment // per camera: the segment being written, up to its last synced fragment
+}
+
+// publishOpen makes the camera's open segment visible to List up to its
+// last fragment, which the recorder has written and fsynced: footage is
+// playable within a fragment (≤ 1 s) of arrival, before the segment
+// closes.
+func (x *Index) publishOpen(s Segment) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.open == nil {
+		x.open = map[string]Segment{}
+	}
+	x.open[s.CameraID] = s
+}
+
+// clearOpen withdraws the camera's open segment seq (it closed, was
+// indexed, or was given up).
+func (x *Index) clearOpen(camera string, seq int64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if o, ok := x.open[camera]; ok && o.Seq == seq {
+		delete(x.open, camera)
+	}
+}
+
+// Open returns the camera's open segment as far as it is written (End is
+// the end of its last synced fragment); ok is false when none is open.
+func (x *Index) Open(camera string) (Segment, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	o, ok := x.open[camera]
+	return o, ok
 }
 
 // NewIndex returns the index over db, hashing with kr's suite (SHA-256
@@ -134,10 +170,23 @@ func (x *Index) Last(ctx context.Context, camera string) (Segment, bool, error) 
 }
 
 // List returns the camera's kept (not deleted) segments overlapping
-// [from, to), in time order. It is one range scan of the (camera_id,
-// start_us) index: a segment is at most MaxSegmentLength long, so only
-// rows starting after from − MaxSegmentLength can overlap.
+// [from, to), in time order, the open segment (Open) last when it
+// overlaps. It is one range scan of the (camera_id, start_us) index: a
+// segment is at most MaxSegmentLength long, so only rows starting after
+// from − MaxSegmentLength can overlap.
 func (x *Index) List(ctx context.Context, camera string, from, to time.Time) ([]Segment, error) {
+	out, err := x.listIndexed(ctx, camera, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if o, ok := x.Open(camera); ok && o.Start.Before(to) && o.End.After(from) && o.End.After(o.Start) &&
+		(len(out) == 0 || out[len(out)-1].Seq < o.Seq) {
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func (x *Index) listIndexed(ctx context.Context, camera string, from, to time.Time) ([]Segment, error) {
 	rows, err := x.db.Query(ctx, `SELECT `+segmentCols+` FROM segments
 		WHERE camera_id = ? AND start_us >= ? AND start_us < ? AND end_us > ? AND deleted_at = 0 ORDER BY start_us`,
 		camera, store.Micros(from.Add(-MaxSegmentLength)), store.Micros(to), store.Micros(from))
@@ -258,3 +307,102 @@ func (x *Index) Gaps(ctx context.Context, camera string, from, to time.Time) ([]
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// Expired returns the camera's kept segments that ended at or before
+// cutoff, in sequence order: the retention engine's candidates.
+func (x *Index) Expired(ctx context.Context, camera string, cutoff time.Time) ([]Segment, error) {
+	rows, err := x.db.Query(ctx, `SELECT `+segmentCols+` FROM segments WHERE camera_id = ? AND deleted_at = 0 AND end_us <= ? ORDER BY seq`,
+		camera, store.Micros(cutoff))
+	if err != nil {
+		return nil, fmt.Errorf("expired segments of %s: %w", camera, err)
+	}
+	defer rows.Close()
+	var out []Segment
+	for rows.Next() {
+		s, err := scanSegment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Expire marks the camera's segment seq deleted at at and, in the same
+// transaction, calls also (the retention engine audits the deletion
+// there). It reports false when the row was already marked. The index is
+// the segments table's one writer; only the retention engine calls this
+// (RET-4).
+func (x *Index) Expire(ctx context.Context, camera string, seq int64, at time.Time, also func(tx *store.Tx) error) (bool, error) {
+	marked := false
+	err := x.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE segments SET deleted_at = ? WHERE camera_id = ? AND seq = ? AND deleted_at = 0`,
+			store.Micros(at), camera, seq)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		marked = true
+		return also(tx)
+	})
+	if err != nil {
+		return false, fmt.Errorf("expire segment %s/%d: %w", camera, seq, err)
+	}
+	return marked, nil
+}
+
+// DeletedSince returns the storage keys of the camera's rows marked
+// deleted after since.
+func (x *Index) DeletedSince(ctx context.Context, camera string, since time.Time) ([]string, error) {
+	rows, err := x.db.Query(ctx, `SELECT storage_key FROM segments WHERE camera_id = ? AND deleted_at > ?`, camera, store.Micros(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+// KeptBytes is the size of every kept segment.
+func (x *Index) KeptBytes(ctx context.Context) (int64, error) {
+	var n int64
+	err := x.db.QueryRow(ctx, `SELECT COALESCE(SUM(bytes), 0) FROM segments WHERE deleted_at = 0`).Scan(&n)
+	return n, err
+}
+
+// Usage is a camera's recorded bytes and span over a period.
+type Usage struct {
+	CameraID string
+	Bytes    int64
+	Span     time.Duration
+}
+
+// UsageSince sums each camera's kept segments ending after since.
+func (x *Index) UsageSince(ctx context.Context, since time.Time) ([]Usage, error) {
+	rows, err := x.db.Query(ctx, `SELECT camera_id, SUM(bytes), SUM(end_us - start_us) FROM segments
+		WHERE deleted_at = 0 AND end_us > ? GROUP BY camera_id ORDER BY camera_id`, store.Micros(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Usage
+	for rows.Next() {
+		var u Usage
+		var us int64
+		if err := rows.Scan(&u.CameraID, &u.Bytes, &us); err != nil {
+			return nil, err
+		}
+		u.Span = time.Duration(us) * time.Microsecond
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

@@ -77,8 +77,10 @@ func (r *Recorder) Recover(ctx context.Context, camera string) (int, error) {
 
 // repair reads an unindexed segment, truncates a torn tail to the last
 // complete fragment, and returns its index row (without chain fields).
-// It returns nil when the file holds no complete fragment: such a file
-// holds no footage and is removed (audited as "record.discard").
+// It returns nil when the file holds no complete fragment: such a file is
+// quarantined — moved under storage.QuarantinePrefix, kept, audited as
+// "record.quarantine" and counted by Verify — never deleted: only the
+// retention engine deletes footage (RET-4).
 func (r *Recorder) repair(ctx context.Context, key string) (*Segment, error) {
 	obj, err := r.store.Open(ctx, key)
 	if err != nil {
@@ -92,14 +94,21 @@ func (r *Recorder) repair(ctx context.Context, key string) (*Segment, error) {
 	}
 	obj.Close()
 	if ferr != nil {
-		if err := r.store.Delete(ctx, key); err != nil {
+		q, ok := r.store.(storage.Quarantiner)
+		if !ok {
+			return nil, fmt.Errorf("repair %s: %w; the store cannot quarantine it", key, ferr)
+		}
+		to, err := q.Quarantine(ctx, key)
+		if err != nil {
 			return nil, err
 		}
 		if r.audit != nil {
-			r.audit.Append(ctx, audit.Entry{Actor: audit.System, Action: "record.discard", Object: "segment:" + key, Outcome: audit.OK,
-				Details: map[string]any{"key": key, "bytes": size, "reason": ferr.Error()}})
+			if _, err := r.audit.Append(ctx, audit.Entry{Actor: audit.System, Action: "record.quarantine", Object: "segment:" + key, Outcome: audit.OK,
+				Details: map[string]any{"key": key, "quarantined_as": to, "bytes": size, "reason": ferr.Error()}}); err != nil {
+				r.opts.Log.Error("record: audit a quarantined segment", "key", key, "err", err)
+			}
 		}
-		r.opts.Log.Warn("record: discarded a segment without a complete fragment", "key", key, "reason", ferr)
+		r.opts.Log.Warn("record: quarantined a segment without a complete fragment", "key", key, "as", to, "reason", ferr)
 		return nil, nil
 	}
 	if f.ValidSize < size {

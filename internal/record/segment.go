@@ -43,7 +43,15 @@ func (s *session) open(ctx context.Context, t time.Time, tracks []media.Track, g
 		codec: tracks[vt].Codec, width: tracks[vt].Width, height: tracks[vt].Height}
 	g.fw, err = mp4.NewFragmentWriter(g, tracks, mp4.FragmentOptions{
 		Duration: r.opts.FragmentLength, UserData: ud,
-		OnFragment: func(mp4.FragmentInfo) error { return w.Sync() },
+		OnFragment: func(fi mp4.FragmentInfo) error {
+			if err := w.Sync(); err != nil {
+				return err
+			}
+			// Playable from now on, before the segment closes.
+			r.index.publishOpen(Segment{CameraID: s.camera, Seq: seq, StreamID: s.streamID, Start: t,
+				End: t.Add(fi.Start + fi.Duration).Truncate(time.Microsecond), Codec: string(g.codec), Width: g.width, Height: g.height, Key: key})
+			return nil
+		},
 	})
 	if err != nil {
 		w.Close()
@@ -83,6 +91,7 @@ func (s *session) write(ctx context.Context, u media.Unit) error {
 func (s *session) finish(ctx context.Context, end time.Time) error {
 	g := s.cur
 	s.cur = nil
+	defer s.r.index.clearOpen(s.camera, g.seq)
 	err := g.fw.Flush()
 	if cerr := g.w.Close(); err == nil {
 		err = cerr
@@ -137,6 +146,7 @@ func (s *session) anchorChain(ctx context.Context, seg *Segment) {
 // up to the last complete fragment is kept and indexed.
 func (s *session) salvage(ctx context.Context, g *segment, cause error) error {
 	r := s.r
+	r.index.clearOpen(s.camera, g.seq)
 	full := errors.Is(cause, storage.ErrFull)
 	seg, err := r.repair(ctx, g.key)
 	if err != nil {

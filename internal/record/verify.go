@@ -50,11 +50,14 @@ func (p Problem) String() string {
 
 // Report is what Verify found for one camera.
 type Report struct {
-	CameraID string    `json:"camera_id"`
-	Segments int       `json:"segments"`
-	Deleted  int       `json:"deleted"`
-	Anchored int64     `json:"anchored_seq"`
-	Problems []Problem `json:"problems"`
+	CameraID string `json:"camera_id"`
+	Segments int    `json:"segments"`
+	Deleted  int    `json:"deleted"`
+	// Quarantined counts the camera's segments set aside unreadable by a
+	// repair (kept under storage.QuarantinePrefix, audited).
+	Quarantined int       `json:"quarantined"`
+	Anchored    int64     `json:"anchored_seq"`
+	Problems    []Problem `json:"problems"`
 }
 
 // OK reports whether nothing was wrong.
@@ -78,6 +81,11 @@ func Verify(ctx context.Context, x *Index, st storage.Store, camera string) (*Re
 		return nil, err
 	}
 	rep := &Report{CameraID: camera, Problems: []Problem{}}
+	q, err := st.List(ctx, storage.QuarantinePrefix+camera+"/")
+	if err != nil {
+		return nil, err
+	}
+	rep.Quarantined = len(q)
 	add := func(s *Segment, seq int64, kind, detail string) {
 		p := Problem{CameraID: camera, Seq: seq, Kind: kind, Detail: detail}
 		if s != nil {

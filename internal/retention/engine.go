@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"vigil/internal/audit"
+	"vigil/internal/record"
 	"vigil/internal/store"
 )
 
@@ -15,14 +16,6 @@ type RunReport struct {
 	DeletedBytes int64 `json:"deleted_bytes"`
 	Held         int   `json:"held"` // expired segments kept by an evidence hold
 	Errors       int   `json:"errors"`
-}
-
-// expired is a segment past its retention.
-type expired struct {
-	seq        int64
-	key, hash  string
-	start, end int64
-	bytes      int64
 }
 
 // Run deletes every expired, unheld segment of every recorded camera.
@@ -50,22 +43,8 @@ func (e *Engine) runCamera(ctx context.Context, cam string, rep *RunReport) erro
 	now := e.now()
 	e.sweep(ctx, cam, now)
 	cutoff := now.AddDate(0, 0, -r.Days)
-	rows, err := e.db.Query(ctx, `SELECT seq, storage_key, hash, start_us, end_us, bytes FROM segments
-		WHERE camera_id = ? AND deleted_at = 0 AND end_us <= ? ORDER BY seq`, cam, store.Micros(cutoff))
+	due, err := e.index.Expired(ctx, cam, cutoff)
 	if err != nil {
-		return fmt.Errorf("expired segments: %w", err)
-	}
-	var due []expired
-	for rows.Next() {
-		var x expired
-		if err := rows.Scan(&x.seq, &x.key, &x.hash, &x.start, &x.end, &x.bytes); err != nil {
-			rows.Close()
-			return err
-		}
-		due = append(due, x)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	if len(due) == 0 {
@@ -79,17 +58,17 @@ func (e *Engine) runCamera(ctx context.Context, cam string, rep *RunReport) erro
 	keptBy := map[string]bool{}
 	for _, x := range due {
 		if h := holding(holds, x, now); h != "" {
-			keptSeqs = append(keptSeqs, x.seq)
+			keptSeqs = append(keptSeqs, x.Seq)
 			keptBy[h] = true
 			continue
 		}
 		if err := e.delete(ctx, cam, x, r.Days, cutoff); err != nil {
 			rep.Errors++
-			e.log.Error("retention: delete segment", "camera", cam, "seq", x.seq, "err", err)
+			e.log.Error("retention: delete segment", "camera", cam, "seq", x.Seq, "err", err)
 			continue
 		}
 		rep.Deleted++
-		rep.DeletedBytes += x.bytes
+		rep.DeletedBytes += x.Bytes
 	}
 	if len(keptSeqs) > 0 {
 		rep.Held += len(keptSeqs)
@@ -107,58 +86,42 @@ func (e *Engine) runCamera(ctx context.Context, cam string, rep *RunReport) erro
 }
 
 // holding returns the id of a hold in force over x, or "".
-func holding(holds []Hold, x expired, now time.Time) string {
+func holding(holds []Hold, x record.Segment, now time.Time) string {
 	for _, h := range holds {
 		if !now.Before(h.Until) {
 			continue
 		}
-		if store.Micros(h.Start) < x.end && store.Micros(h.End) > x.start {
+		if h.Start.Before(x.End) && h.End.After(x.Start) {
 			return h.ID
 		}
 	}
 	return ""
 }
 
-// delete marks the row deleted and audits it in one transaction, then
-// removes the object. A crash between the two leaves an object whose row
-// says deleted; the next pass removes it again (deleting is idempotent).
-func (e *Engine) delete(ctx context.Context, cam string, x expired, days int, cutoff time.Time) error {
-	err := e.db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE segments SET deleted_at = ? WHERE camera_id = ? AND seq = ? AND deleted_at = 0`,
-			store.Micros(e.now()), cam, x.seq)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		_, err = e.audit.AppendTx(ctx, tx, audit.Entry{Actor: audit.System, Action: "retention.delete", Object: "camera:" + cam, Outcome: audit.OK,
-			Details: map[string]any{"seq": x.seq, "key": x.key, "hash": x.hash, "start": timeText(store.Time(x.start)),
-				"end": timeText(store.Time(x.end)), "bytes": x.bytes, "retention_days": days, "cutoff": timeText(cutoff)}})
+// delete has the index mark the row deleted and audits it in one
+// transaction, then removes the object. A crash between the two leaves an
+// object whose row says deleted; the next pass removes it again (deleting
+// is idempotent).
+func (e *Engine) delete(ctx context.Context, cam string, x record.Segment, days int, cutoff time.Time) error {
+	_, err := e.index.Expire(ctx, cam, x.Seq, e.now(), func(tx *store.Tx) error {
+		_, err := e.audit.AppendTx(ctx, tx, audit.Entry{Actor: audit.System, Action: "retention.delete", Object: "camera:" + cam, Outcome: audit.OK,
+			Details: map[string]any{"seq": x.Seq, "key": x.Key, "hash": x.Hash, "start": timeText(x.Start),
+				"end": timeText(x.End), "bytes": x.Bytes, "retention_days": days, "cutoff": timeText(cutoff)}})
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return e.store.Delete(ctx, x.key)
+	return e.store.Delete(ctx, x.Key)
 }
 
 // sweep removes the objects of rows deleted in the last week whose object
 // is still there (a crash between marking and removing).
 func (e *Engine) sweep(ctx context.Context, cam string, now time.Time) {
-	rows, err := e.db.Query(ctx, `SELECT storage_key FROM segments WHERE camera_id = ? AND deleted_at > ?`,
-		cam, store.Micros(now.AddDate(0, 0, -7)))
+	keys, err := e.index.DeletedSince(ctx, cam, now.AddDate(0, 0, -7))
 	if err != nil {
 		return
 	}
-	var keys []string
-	for rows.Next() {
-		var k string
-		if rows.Scan(&k) == nil {
-			keys = append(keys, k)
-		}
-	}
-	rows.Close()
 	for _, k := range keys {
 		if _, err := e.store.Stat(ctx, k); err == nil {
 			if err := e.store.Delete(ctx, k); err != nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"vigil/internal/record"
-	"vigil/internal/store"
 )
 
 // CameraForecast is one camera's share of the capacity forecast.
@@ -53,42 +52,26 @@ func (e *Engine) Forecast(ctx context.Context) (*Forecast, error) {
 	for _, v := range vols {
 		f.FreeBytes += v.FreeBytes
 	}
-	if err := e.db.QueryRow(ctx, `SELECT COALESCE(SUM(bytes), 0) FROM segments WHERE deleted_at = 0`).Scan(&f.KeptBytes); err != nil {
+	if f.KeptBytes, err = e.index.KeptBytes(ctx); err != nil {
 		return nil, fmt.Errorf("forecast: %w", err)
 	}
 	f.CapacityBytes = f.KeptBytes + f.FreeBytes
 	since := now.Add(-24 * time.Hour)
-	rows, err := e.db.Query(ctx, `SELECT camera_id, SUM(bytes), SUM(end_us - start_us) FROM segments
-		WHERE deleted_at = 0 AND end_us > ? GROUP BY camera_id ORDER BY camera_id`, store.Micros(since))
+	rates, err := e.index.UsageSince(ctx, since)
 	if err != nil {
 		return nil, fmt.Errorf("forecast: %w", err)
 	}
-	type rate struct {
-		cam   string
-		bytes int64
-		us    int64
-	}
-	var rates []rate
-	for rows.Next() {
-		var r rate
-		if err := rows.Scan(&r.cam, &r.bytes, &r.us); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		rates = append(rates, r)
-	}
-	rows.Close()
 	for _, r := range rates {
-		if r.us <= 0 {
+		if r.Span <= 0 {
 			continue
 		}
-		ret, err := e.Retention(ctx, r.cam)
+		ret, err := e.Retention(ctx, r.CameraID)
 		if err != nil {
 			return nil, err
 		}
-		bps := float64(r.bytes) * 8 / (float64(r.us) / 1e6)
+		bps := float64(r.Bytes) * 8 / r.Span.Seconds()
 		daily := int64(bps / 8 * 86400)
-		c := CameraForecast{CameraID: r.cam, BitrateBps: math.Round(bps), DailyBytes: daily, RetentionDays: ret.Days,
+		c := CameraForecast{CameraID: r.CameraID, BitrateBps: math.Round(bps), DailyBytes: daily, RetentionDays: ret.Days,
 			NeededBytes: daily * int64(ret.Days)}
 		f.DailyBytes += daily
 		f.NeededBytes += c.NeededBytes

@@ -8,6 +8,7 @@ import (
 
 	"vigil/internal/audit"
 	"vigil/internal/keyring"
+	"vigil/internal/policy"
 	"vigil/internal/problem"
 	"vigil/internal/store"
 )
@@ -47,8 +48,15 @@ func (e *Engine) MinHold() (int, []string) {
 	return e.profile.ImportantFootageHoldDays()
 }
 
-// CreateHold places an evidence hold; audited.
-func (e *Engine) CreateHold(ctx context.Context, by audit.Actor, in HoldInput) (*Hold, error) {
+// CreateHold places an evidence hold, for a subject holding
+// camera.export on the camera; audited.
+func (e *Engine) CreateHold(ctx context.Context, subj *policy.Subject, in HoldInput) (*Hold, error) {
+	by := actorOf(subj)
+	if in.CameraID != "" {
+		if _, err := e.authorize(ctx, subj, policy.CameraExport, in.CameraID); err != nil {
+			return nil, err
+		}
+	}
 	in.Reason, in.CaseNumber = strings.TrimSpace(in.Reason), strings.TrimSpace(in.CaseNumber)
 	if in.CameraID == "" {
 		return nil, problem.Invalid("retention.hold_field_required", "camera_id", problem.P{"field": "camera_id"})
@@ -141,11 +149,16 @@ func (e *Engine) Hold(ctx context.Context, id string) (*Hold, error) {
 	return &h, nil
 }
 
-// ReleaseHold releases a hold that has run out; a hold still in force
-// cannot be released. Audited either way.
-func (e *Engine) ReleaseHold(ctx context.Context, by audit.Actor, id string) (*Hold, error) {
+// ReleaseHold releases a hold that has run out, for a subject holding
+// camera.export on its camera; a hold still in force cannot be released.
+// Audited either way.
+func (e *Engine) ReleaseHold(ctx context.Context, subj *policy.Subject, id string) (*Hold, error) {
+	by := actorOf(subj)
 	h, err := e.Hold(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := e.authorize(ctx, subj, policy.CameraExport, h.CameraID); err != nil {
 		return nil, err
 	}
 	now := e.now().UTC().Truncate(time.Microsecond)

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"vigil/internal/audit"
+	"vigil/internal/policy"
 	"vigil/internal/problem"
 	"vigil/internal/profile"
 	"vigil/internal/record"
@@ -107,17 +108,29 @@ func (e *Engine) Retention(ctx context.Context, camera string) (Retention, error
 	return r, nil
 }
 
-// SetRetention configures a camera's retention. A value below the
-// profile's minimum for the camera's site is refused, naming the article
-// (RET-1); the change is audited.
-func (e *Engine) SetRetention(ctx context.Context, by audit.Actor, camera string, days int) (Retention, error) {
+// MaxRetentionDays is the longest retention a camera can be set to
+// (100 years).
+const MaxRetentionDays = 36500
+
+// SetRetention configures a camera's retention, for a subject holding
+// camera.admin on it. A value below the profile's minimum for the
+// camera's site is refused, naming the article (RET-1); one above
+// MaxRetentionDays is refused as such; the change is audited.
+func (e *Engine) SetRetention(ctx context.Context, subj *policy.Subject, camera string, days int) (Retention, error) {
+	if _, err := e.authorize(ctx, subj, policy.CameraAdmin, camera); err != nil {
+		return Retention{}, err
+	}
+	by := actorOf(subj)
 	cur, err := e.Retention(ctx, camera)
 	if err != nil {
 		return Retention{}, err
 	}
-	if days < cur.MinDays || days <= 0 || days > 36500 {
+	if days < cur.MinDays || days <= 0 || days > MaxRetentionDays {
 		e.audit.Append(ctx, audit.Entry{Actor: by, Action: "retention.set", Object: "camera:" + camera, Outcome: audit.Denied,
-			Details: map[string]any{"days": days, "min": cur.MinDays, "cite": cur.Cite}})
+			Details: map[string]any{"days": days, "min": cur.MinDays, "max": MaxRetentionDays, "cite": cur.Cite}})
+		if days > MaxRetentionDays {
+			return Retention{}, problem.Unprocessable("retention.above_maximum", problem.P{"days": days, "max": MaxRetentionDays})
+		}
 		return Retention{}, problem.Unprocessable("retention.below_minimum",
 			problem.P{"days": days, "min": cur.MinDays, "cite": strings.Join(cur.Cite, "; ")})
 	}
@@ -142,9 +155,8 @@ func (e *Engine) SetRetention(ctx context.Context, by audit.Actor, camera string
 	return e.Retention(ctx, camera)
 }
 
-// RefuseDelete answers every request to delete footage other than the
-// engine's own: it is refused and the attempt audited (RET-4).
-func (e *Engine) RefuseDelete(ctx context.Context, by audit.Actor, camera string, from, to time.Time) error {
+// refuseDelete refuses and audits a request to delete footage.
+func (e *Engine) refuseDelete(ctx context.Context, by audit.Actor, camera string, from, to time.Time) error {
 	r, err := e.Retention(ctx, camera)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 
 	"vigil/internal/audit"
 	"vigil/internal/keyring"
+	"vigil/internal/policy"
 	"vigil/internal/problem"
 	"vigil/internal/profile"
 	"vigil/internal/record"
@@ -50,7 +51,7 @@ func newRig(t *testing.T, db *store.DB) *rig {
 	return g
 }
 
-var admin = audit.Actor{ID: "u1", Name: "Admin"}
+var admin = &policy.Subject{UserID: "u1", Name: "Admin", Grants: []policy.Grant{{Role: "admin", Permissions: policy.AllPermissions, ScopePath: "/"}}}
 
 func auditCount(t *testing.T, db *store.DB, action, outcome string) int {
 	t.Helper()
@@ -81,7 +82,6 @@ func TestRetentionRefusesBelowMinimum(t *testing.T) {
 			{"camA", 120, 90, false, 120},
 			{"camB", 29, 30, true, 30},
 			{"camB", 45, 30, false, 45},
-			{"unregistered", 10, 30, true, 30},
 		}
 		for _, c := range cases {
 			r, err := g.eng.SetRetention(ctx, admin, c.cam, c.days)
@@ -97,6 +97,20 @@ func TestRetentionRefusesBelowMinimum(t *testing.T) {
 			if r, _ := g.eng.Retention(ctx, c.cam); r.Days != c.inForce || r.MinDays != c.min {
 				t.Errorf("%s in force: %+v, want %d (min %d)", c.cam, r, c.inForce, c.min)
 			}
+		}
+		// 100,000 days is above the maximum, not below the minimum.
+		_, err := g.eng.SetRetention(ctx, admin, "camB", 100000)
+		if pe, ok := problem.As(err); !ok || pe.Code != "retention.above_maximum" || pe.Params["max"] != MaxRetentionDays {
+			t.Errorf("100000 days: %v", err)
+		}
+		// The permission is the engine's to check, not the handler's.
+		viewer := &policy.Subject{UserID: "u2", Name: "Viewer", Grants: []policy.Grant{{Role: "v", Permissions: []policy.Permission{policy.CameraPlay}, ScopePath: "/"}}}
+		var denied *policy.DeniedError
+		if _, err := g.eng.SetRetention(ctx, viewer, "camB", 60); !errors.As(err, &denied) || denied.Permission != policy.CameraAdmin {
+			t.Errorf("set without camera.admin: %v", err)
+		}
+		if _, err := g.eng.SetRetention(ctx, admin, "unregistered", 60); !isCode(err, "playback.camera_not_found") {
+			t.Errorf("unregistered camera: %v", err)
 		}
 		if n := auditCount(t, db, "retention.set", audit.Denied); n != 4 {
 			t.Errorf("%d refused settings audited, want 4", n)

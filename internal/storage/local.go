@@ -227,6 +227,29 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Quarantine implements Quarantiner: the object is renamed within its data
+// directory to QuarantinePrefix+key and the directories are synced.
+func (l *Local) Quarantine(ctx context.Context, key string) (string, error) {
+	p, err := l.find(key)
+	if err != nil {
+		return "", err
+	}
+	q := QuarantinePrefix + key
+	if err := CheckKey(q); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(strings.TrimSuffix(p, filepath.FromSlash(key)), filepath.FromSlash(q))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return "", fmt.Errorf("storage: quarantine %s: %w", key, err)
+	}
+	if err := os.Rename(p, dst); err != nil {
+		return "", fmt.Errorf("storage: quarantine %s: %w", key, err)
+	}
+	syncDir(filepath.Dir(dst))
+	syncDir(filepath.Dir(p))
+	return q, nil
+}
+
 // Truncate implements Truncater: it cuts an unsealed object back to size
 // bytes and syncs it.
 func (l *Local) Truncate(ctx context.Context, key string, size int64) error {

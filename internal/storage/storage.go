@@ -9,7 +9,8 @@
 //     to cut a torn, never-closed segment back to its last complete
 //     fragment (RET-4 concerns closed, indexed segments).
 //   - Delete is called by the retention engine only (RET-4); nothing else in
-//     Vigil removes footage.
+//     Vigil removes footage. A segment the recorder cannot read is moved
+//     under QuarantinePrefix (Quarantine), kept and counted by verify.
 //   - Keys are relative slash-separated paths without "." or ".."
 //     elements; a key names the same object whichever data directory holds
 //     it.
@@ -58,6 +59,17 @@ type Store interface {
 // only sealed objects, so it never holds a torn one.
 type Truncater interface {
 	Truncate(ctx context.Context, key string, size int64) error
+}
+
+// QuarantinePrefix is where quarantined objects are kept: a segment the
+// recorder could not read is moved under it, never deleted (RET-4).
+const QuarantinePrefix = "quarantine/"
+
+// Quarantiner is implemented by stores that can set an object aside: it
+// moves key to QuarantinePrefix+key, keeping its bytes, and returns the
+// new key.
+type Quarantiner interface {
+	Quarantine(ctx context.Context, key string) (string, error)
 }
 
 // Writer is an object being written.

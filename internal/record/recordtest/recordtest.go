@@ -12,12 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"vigil/internal/audit"
+	"vigil/internal/keyring"
 	"vigil/internal/media"
 	"vigil/internal/media/mp4"
+	"vigil/internal/policy"
 	"vigil/internal/record"
 	"vigil/internal/sim"
 	"vigil/internal/storage"
 	"vigil/internal/store"
+	"vigil/internal/store/storetest"
 )
 
 // Camera inserts a unit, a site and a camera into the registry tables.
@@ -123,4 +127,22 @@ func Simulate(t testing.TB, rec *record.Recorder, hub *media.Hub, camera string,
 	if err := <-simDone; err != nil {
 		t.Fatalf("sim: %v", err)
 	}
+}
+
+// Decision asks a gate over db (no profile obligations) for a playback of
+// camera over [from, to) by a subject holding every permission everywhere,
+// and returns its allow: for tests and benchmarks that read footage
+// without a person.
+func Decision(t testing.TB, db *store.DB, camera string, from, to time.Time) policy.Decision {
+	t.Helper()
+	l := audit.New(db, storetest.Keyring(t, keyring.Standard))
+	t.Cleanup(l.Close)
+	g := policy.NewGate(db, l, nil)
+	s := &policy.Subject{UserID: "test", Name: "test", Grants: []policy.Grant{{Role: "test", Permissions: policy.AllPermissions, ScopePath: "/"}}}
+	d, err := g.Decide(context.Background(), policy.Request{Subject: s, Action: policy.Playback,
+		Cameras: []policy.Camera{{ID: camera, UnitPath: "/"}}, From: from, To: to, Purpose: "test", Method: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
