@@ -138,6 +138,8 @@ type Recorder struct {
 
 	mu     sync.Mutex
 	states map[string]*State
+
+	ing ingests // per-camera ingest state (RunCameras)
 }
 
 // New returns a recorder. log may be nil (no anchors are written then).
@@ -263,6 +265,11 @@ type session struct {
 	clock      int
 	lastDTS    int64
 	frameDur   int64
+	// The smallest timeline drift of the current and the previous window
+	// of driftWindow: a sender that buffers and bursts is late only at
+	// times, a drifted timeline always (MED-4).
+	driftCur, driftPrev time.Duration
+	driftWin            time.Time
 
 	cur         *segment
 	pending     []*Segment // closed, not yet indexed (the database failed)
@@ -342,12 +349,24 @@ func (s *session) unit(ctx context.Context, u media.Unit, tracks []media.Track, 
 		}
 		s.anchor(u, tracks[vt].ClockRate, now)
 	}
+	prevDTS, prevDur := s.lastDTS, s.frameDur
 	if u.DTS > s.lastDTS {
 		s.frameDur = u.DTS - s.lastDTS
 	}
 	s.lastDTS = u.DTS
 	t := s.timeOf(u.DTS)
 	s.observeClock(u, t, now)
+	if s.cur != nil && prevDTS < u.DTS {
+		// A hole inside the stream (frames that never came) shows in the
+		// index as a gap with its cause (RET-5).
+		from := s.timeOf(prevDTS + prevDur)
+		if hole := t.Sub(from); hole >= holeMin && hole > 2*media.Duration(prevDur, s.clock) {
+			detail := fmt.Sprintf("no video for %s inside the stream", hole.Round(time.Millisecond))
+			if err := r.index.MarkGap(ctx, s.camera, from, t, CauseFramesMissing, detail); err != nil {
+				r.opts.Log.Error("record: mark gap", "camera", s.camera, "err", err)
+			}
+		}
+	}
 
 	if s.cur != nil && gen != s.cur.gen && sameParams(s.cur.tracks, tracks) {
 		s.cur.gen = gen // new descriptions, same parameters: no need to cut
@@ -368,11 +387,12 @@ func (s *session) unit(ctx context.Context, u media.Unit, tracks []media.Track, 
 		if s.full && now.Before(s.retryAt) {
 			return nil
 		}
-		if absDur(t.Sub(now)) > r.opts.DriftThreshold && now.After(s.lastEnd) {
+		if s.steadyDrift() > r.opts.DriftThreshold && now.After(s.lastEnd) {
 			// The media clock has drifted from ours (MED-4): start the new
 			// segment on the local clock again.
 			s.anchorWall, s.anchorDTS = now.UTC().Truncate(time.Microsecond), u.DTS
 			t = s.timeOf(u.DTS)
+			s.driftCur, s.driftPrev, s.driftWin = 0, 0, time.Time{}
 		}
 		if err := s.open(ctx, t, tracks, gen); err != nil {
 			return err
@@ -396,7 +416,34 @@ func (s *session) anchor(u media.Unit, clock int, now time.Time) {
 	}
 	s.anchored, s.anchorWall, s.anchorDTS, s.clock = true, wall.UTC().Truncate(time.Microsecond), u.DTS, clock
 	s.lastDTS, s.frameDur = u.DTS, int64(clock/25)
+	s.driftCur, s.driftPrev, s.driftWin = 0, 0, time.Time{}
 }
+
+// Holes in a stream of at least holeMin are marked in the index.
+const holeMin = time.Second
+
+// driftWindow is the span over which the smallest timeline drift is
+// taken.
+const driftWindow = 10 * time.Second
+
+// noteDrift adds one unit's timeline drift to the windows.
+func (s *session) noteDrift(d time.Duration, now time.Time) {
+	d = absDur(d)
+	if s.driftWin.IsZero() || now.Sub(s.driftWin) >= driftWindow {
+		if !s.driftWin.IsZero() {
+			s.driftPrev = s.driftCur
+		} else {
+			s.driftPrev = d
+		}
+		s.driftCur, s.driftWin = d, now
+		return
+	}
+	s.driftCur = min(s.driftCur, d)
+}
+
+// steadyDrift is the drift the timeline has had all along lately: the
+// smaller of the two windows' smallest.
+func (s *session) steadyDrift() time.Duration { return min(s.driftCur, s.driftPrev) }
 
 // observeClock records the camera clock offset and the timeline drift
 // (MED-4). A timeline that has drifted beyond the threshold is re-anchored
@@ -409,7 +456,8 @@ func (s *session) observeClock(u media.Unit, t, now time.Time) {
 		offset = u.Wall.Sub(now)
 	}
 	drift := t.Sub(now)
-	bad := absDur(offset) > th || absDur(drift) > th
+	s.noteDrift(drift, now)
+	bad := absDur(offset) > th || s.steadyDrift() > th
 	s.r.update(s.camera, func(st *State) {
 		if bad && !st.ClockDrift {
 			s.r.opts.Log.Warn("record: camera clock drift (MED-4)", "camera", s.camera, "clock_offset", offset, "timeline_drift", drift)
