@@ -26,7 +26,13 @@ func TestRunCamerasTellsTheTruth_RET3_RET5_MED4(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		g := newRig(t, db, Options{SegmentLength: 2 * time.Second})
+		// The transport is per camera (the registry's setting, MED-1).
+		g := newRig(t, db, Options{SegmentLength: 2 * time.Second, CameraTransport: func(_ context.Context, id string) (string, error) {
+			if id == "camJ" {
+				return "tcp", nil
+			}
+			return "udp", nil
+		}})
 		registryCamera(t, db, "camJ")
 		registryCamera(t, db, "camX")
 		addr := make(chan string, 1)
@@ -48,7 +54,7 @@ func TestRunCamerasTellsTheTruth_RET3_RET5_MED4(t *testing.T) {
 					return jURL, nil
 				}
 				return xURL, nil
-			}, rtsp.ClientOptions{Transport: rtsp.TransportTCP}, 200*time.Millisecond)
+			}, rtsp.ClientOptions{}, 200*time.Millisecond)
 		}()
 		deadline := time.Now().Add(20 * time.Second)
 		for {
@@ -56,7 +62,7 @@ func TestRunCamerasTellsTheTruth_RET3_RET5_MED4(t *testing.T) {
 			x, _ := g.rec.Ingest("camX")
 			if j.State == IngestStreaming && j.Counters.TimestampJumps >= 2 && time.Since(start) > 7*time.Second && x.State == IngestFailing {
 				t.Logf("camJ %+v\ncamX %+v", j, x)
-				if x.LastError == "" || j.LastEvent == "" || j.Transport != "tcp" {
+				if x.LastError == "" || j.LastEvent == "" || j.Transport != "tcp" || x.Transport != "udp" {
 					t.Errorf("ingest states: %+v %+v", j, x)
 				}
 				break

@@ -78,8 +78,12 @@ type Options struct {
 	// RetryFull is how often a recorder stopped by a full disk tries again
 	// (default 10 s).
 	RetryFull time.Duration
-	Now       func() time.Time
-	Log       *slog.Logger
+	// CameraTransport, if set, gives each camera's RTSP transport (auto,
+	// tcp, udp or multicast: the registry's per-camera setting) for
+	// RunCameras; "" or an error keeps RunCameras' default.
+	CameraTransport func(ctx context.Context, camera string) (string, error)
+	Now             func() time.Time
+	Log             *slog.Logger
 }
 
 func (o *Options) defaults() {

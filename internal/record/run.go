@@ -37,7 +37,7 @@ func (r *Recorder) RunCameras(ctx context.Context, db *store.DB, source SourceUR
 		poll = 30 * time.Second
 	}
 	type running struct {
-		url    string
+		url    string // and transport
 		cancel context.CancelFunc
 		done   chan struct{}
 	}
@@ -57,12 +57,14 @@ func (r *Recorder) RunCameras(ctx context.Context, db *store.DB, source SourceUR
 			r.opts.Log.Error("record: list recordable cameras", "err", err)
 		}
 		want := map[string]string{}
+		kinds := map[string]rtsp.TransportKind{}
 		for _, c := range cams {
 			u, err := source(ctx, c.ID)
 			if err != nil || u == "" {
 				continue
 			}
-			want[c.ID] = u
+			kinds[c.ID] = r.cameraTransport(ctx, c.ID, opts.Transport)
+			want[c.ID] = u + "\x00" + kinds[c.ID].String() // a new transport restarts the camera
 		}
 		for id, a := range active {
 			if want[id] != a.url {
@@ -80,7 +82,9 @@ func (r *Recorder) RunCameras(ctx context.Context, db *store.DB, source SourceUR
 			a := &running{url: u, cancel: cancel, done: make(chan struct{})}
 			active[id] = a
 			wg.Add(2)
-			sup := r.supervise(cctx, id, u, opts)
+			copts := opts
+			copts.Transport = kinds[id]
+			sup := r.supervise(cctx, id, u[:strings.IndexByte(u, 0)], copts)
 			recDone := make(chan struct{})
 			go func() { defer wg.Done(); sup.Run(cctx) }()
 			go func() { defer wg.Done(); defer close(recDone); r.Record(cctx, id, id) }()
@@ -92,6 +96,23 @@ func (r *Recorder) RunCameras(ctx context.Context, db *store.DB, source SourceUR
 		case <-t.C:
 		}
 	}
+}
+
+// cameraTransport is camera's transport from Options.CameraTransport, or def.
+func (r *Recorder) cameraTransport(ctx context.Context, camera string, def rtsp.TransportKind) rtsp.TransportKind {
+	if r.opts.CameraTransport == nil {
+		return def
+	}
+	s, err := r.opts.CameraTransport(ctx, camera)
+	if err != nil || s == "" {
+		return def
+	}
+	k, err := rtsp.ParseTransportKind(s)
+	if err != nil {
+		r.opts.Log.Warn("record: unknown transport; using the default", "camera", camera, "transport", s)
+		return def
+	}
+	return k
 }
 
 // supervise returns the supervisor of one camera, wired to its ingest
