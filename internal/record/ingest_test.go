@@ -165,3 +165,53 @@ func TestHoleInsideSegmentIsAGap_RET5(t *testing.T) {
 }
 
 func d(g Gap) time.Duration { return g.End.Sub(g.Start) }
+
+// TestBurstySenderNoFalseGap_RET5_MED4: a camera that holds its stream for
+// 3.5 s and then bursts it (`vigil sim --fault burst=3.5s/5s`). Before, a
+// segment opened on a late keyframe was re-anchored on the local clock,
+// leaving a false gap of the hold in the index. Now segments abut and no gap is
+// marked.
+func TestBurstySenderNoFalseGap_RET5_MED4(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		g := newRig(t, db, Options{SegmentLength: time.Second})
+		registryCamera(t, db, "camB")
+		addr := make(chan string, 1)
+		go sim.Run(ctx, sim.Options{Listen: "127.0.0.1:0", Count: 1,
+			Misbehave: rtsp.Faults{Burst: 3500 * time.Millisecond, BurstEvery: 5 * time.Second},
+			OnListen:  func(a string) { addr <- a }})
+		url := "rtsp://" + <-addr + "/cam1"
+		start := time.Now()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			g.rec.RunCameras(ctx, db, func(context.Context, string) (string, error) { return url, nil },
+				rtsp.ClientOptions{Transport: rtsp.TransportTCP}, time.Minute)
+		}()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			segs, _ := g.index.Chain(context.Background(), "camB")
+			if len(segs) > 0 && segs[len(segs)-1].End.Sub(segs[0].Start) > 10*time.Second {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("recorded %d segments", len(segs))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		gaps, _ := g.index.Gaps(context.Background(), "camB", start.Add(-time.Minute), time.Now())
+		cancel()
+		<-done
+		segs, _ := g.index.Chain(context.Background(), "camB")
+		for i := 1; i < len(segs); i++ {
+			if !segs[i].Start.Equal(segs[i-1].End) {
+				t.Errorf("segment %d starts %s after the previous ended: a false gap", segs[i].Seq, segs[i].Start.Sub(segs[i-1].End))
+			}
+		}
+		if len(gaps) != 0 {
+			t.Errorf("gaps while the camera streamed in bursts: %+v", gaps)
+		}
+	})
+}
