@@ -22,6 +22,14 @@
 //     the stream's first keyframe plus the media clock. A camera clock that
 //     is wrong or drifts is reported in State (MED-4), never written into
 //     the timeline; consecutive segments of a stream abut exactly.
+//   - The index tells the truth (RET-5): every gap has a cause and a
+//     detail; holes inside a stream are gaps (frames_missing); corrections
+//     of a camera's timeline are zero-length gaps (timestamp_jump,
+//     clock_rate, ssrc_change); a camera RunCameras cannot reach has a gap
+//     from when it was started.
+//   - RunCameras keeps each camera's ingest state (connecting, streaming,
+//     failing + last error) and counters in memory (Ingest, Ingests) and
+//     logs once per change, never per packet (MED-1).
 //   - When storage is full the recorder stops writing, marks a gap with
 //     cause "disk", logs at error level and reports Health "disk_full"; it
 //     never deletes anything to make room.

@@ -20,6 +20,12 @@
 //     closed or its context is cancelled.
 //   - Errors are classified (ErrAuth, ErrTimeout, ErrProtocol, ErrNotFound,
 //     ErrTransport) and counted in Stats.
+//   - Camera faults the client survives — header lines without a colon
+//     (skipped), keep-alives answered 401 stale (retried with the new
+//     nonce), SSRC changes (followed, nothing lost), timestamp jumps and
+//     wrong clock rates (rtpdec), UDP fallbacks — are counted in Stats and
+//     reported once each through ClientOptions.Log and OnEvent, never per
+//     packet.
 package rtsp
 
 import (
