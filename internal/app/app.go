@@ -205,7 +205,10 @@ func (a *App) open(ctx context.Context) error {
 	a.Hub = media.NewHub()
 	a.Index = record.NewIndex(a.DB, kr)
 	a.Recorder = record.New(a.Hub, a.Storage, a.Index, a.Audit, record.Options{SegmentLength: cfg.Recording.SegmentLength, Log: a.log,
-		CameraTransport: a.Registry.Transport})
+		CameraTransport: a.Registry.Transport,
+		OnIngest: func(ctx context.Context, camera string, streaming bool) {
+			a.Registry.SetOnline(ctx, camera, streaming) // admitted cameras only; others keep their state
+		}})
 	a.Retention = retention.New(a.Index, a.Storage, a.Audit, a.Profile)
 	a.Playback = playback.NewService(a.Index, a.Storage, a.Gate)
 	return nil

@@ -137,6 +137,9 @@ func (r *Recorder) setIngest(e *ingestEntry, state string, err error) {
 	}
 	camera := e.st.CameraID
 	e.mu.Unlock()
+	if state != old && r.opts.OnIngest != nil && (state == IngestStreaming || state == IngestFailing) {
+		r.opts.OnIngest(context.Background(), camera, state == IngestStreaming)
+	}
 	switch {
 	case state == old && (err == nil || msg == oldErr):
 		return // no change: nothing to log

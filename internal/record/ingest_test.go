@@ -2,7 +2,9 @@ package record
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,11 +29,17 @@ func TestRunCamerasTellsTheTruth_RET3_RET5_MED4(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		// The transport is per camera (the registry's setting, MED-1).
+		var mu sync.Mutex
+		online := map[string][]bool{}
 		g := newRig(t, db, Options{SegmentLength: 2 * time.Second, CameraTransport: func(_ context.Context, id string) (string, error) {
 			if id == "camJ" {
 				return "tcp", nil
 			}
 			return "udp", nil
+		}, OnIngest: func(_ context.Context, id string, streaming bool) {
+			mu.Lock()
+			online[id] = append(online[id], streaming)
+			mu.Unlock()
 		}})
 		registryCamera(t, db, "camJ")
 		registryCamera(t, db, "camX")
@@ -75,6 +83,11 @@ func TestRunCamerasTellsTheTruth_RET3_RET5_MED4(t *testing.T) {
 		cancel()
 		<-done
 		end := time.Now()
+		mu.Lock()
+		if fmt.Sprint(online) != "map[camJ:[true] camX:[false]]" {
+			t.Errorf("online/offline told %v, want each camera once", online)
+		}
+		mu.Unlock()
 
 		bg := context.Background()
 		segs, _ := g.index.Chain(bg, "camJ")

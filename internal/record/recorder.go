@@ -90,8 +90,12 @@ type Options struct {
 	// tcp, udp or multicast: the registry's per-camera setting) for
 	// RunCameras; "" or an error keeps RunCameras' default.
 	CameraTransport func(ctx context.Context, camera string) (string, error)
-	Now             func() time.Time
-	Log             *slog.Logger
+	// OnIngest, if set, is told when a camera pulled by RunCameras starts
+	// streaming or starts failing (once per change): the registry's
+	// online/offline state follows it.
+	OnIngest func(ctx context.Context, camera string, streaming bool)
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 func (o *Options) defaults() {
