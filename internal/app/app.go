@@ -201,7 +201,11 @@ func (a *App) open(ctx context.Context) error {
 	}
 	a.Hub = media.NewHub()
 	a.Index = record.NewIndex(a.DB, kr)
-	a.Recorder = record.New(a.Hub, a.Storage, a.Index, a.Audit, record.Options{SegmentLength: cfg.Recording.SegmentLength, Log: a.log})
+	a.Recorder = record.New(a.Hub, a.Storage, a.Index, a.Audit, record.Options{SegmentLength: cfg.Recording.SegmentLength, Log: a.log,
+		CameraTransport: a.Registry.Transport,
+		OnIngest: func(ctx context.Context, camera string, streaming bool) {
+			a.Registry.SetOnline(ctx, camera, streaming) // admitted cameras only; others keep their state
+		}})
 	a.Retention = retention.New(a.Index, a.Storage, a.Audit, a.Profile)
 	a.Playback = playback.NewService(a.Index, a.Storage, a.Gate)
 	return nil
@@ -252,7 +256,7 @@ func (a *App) serve() error {
 	handler := httpapi.New(httpapi.Deps{
 		DB: a.DB, Audit: a.Audit, Identity: a.Identity, Gate: a.Gate, Registry: a.Registry,
 		Recordings: httpapi.RecordingDeps{Playback: a.Playback, Retention: a.Retention},
-		Live:       httpapi.LiveDeps{Live: a.Live}, Profile: a.Profile, Keyring: a.Keyring,
+		Live:       httpapi.LiveDeps{Live: a.Live}, Ingest: httpapi.IngestDeps{Recorder: a.Recorder}, Profile: a.Profile, Keyring: a.Keyring,
 		Log: a.log, Console: web.Handler(), TLS: a.tlsEnabled(), Version: Version, Ready: a.ready.Load,
 	})
 	ln, err := net.Listen("tcp", a.cfg.Listen)

@@ -85,6 +85,7 @@ func TestRegistryConsole(t *testing.T) {
 	b.typeInto("camera-form-range", "40")
 	b.pick("camera-form-place", "卫生间", "卫生间（禁止安装）")
 	b.pick("camera-form-system", "", system)
+	b.pick("camera-form-transport", "", "TCP") // transport per camera (MED-1)
 	b.typeInto("camera-form-contact", "李老师")
 	b.typeInto("camera-form-phone", "027-82800000")
 	b.click("camera-submit")
@@ -101,6 +102,16 @@ func TestRegistryConsole(t *testing.T) {
 	if !strings.HasSuffix(pct, "%") || pct == "0%" || pct == "100%" {
 		t.Errorf("completeness of the new file reads %q, want a partial percentage", pct)
 	}
+	// MED-1: the transport chosen in the form is the camera's; the list
+	// shows its ingest state (not pulled: it has no stream URL).
+	var cams struct {
+		Cameras []struct{ Code, Transport string }
+	}
+	admin.do("GET", "/api/v1/cameras?q="+code, nil, &cams)
+	if len(cams.Cameras) != 1 || cams.Cameras[0].Transport != "tcp" {
+		t.Errorf("camera after the form: %+v, want transport tcp", cams.Cameras)
+	}
+	b.waitFor("the ingest state", fmt.Sprintf(`document.querySelector('[data-testid="camera-ingest-%s"]')?.dataset.state === 'idle'`, code))
 	// The stored file shows its position in GCJ-02 as well (REG-1).
 	b.waitFor("the form to close", `!document.querySelector('.ant-drawer-open')`)
 	b.waitStill()

@@ -82,6 +82,7 @@ func TestOpenAPIFragmentsMatchTheirRoutes(t *testing.T) {
 		{"openapi/registry.yaml", func(r chi.Router) { s.registryRoutes(r, nil) }},
 		{"openapi/recordings.yaml", func(r chi.Router) { s.recordingRoutes(r, RecordingDeps{}) }},
 		{"openapi/live.yaml", func(r chi.Router) { s.liveRoutes(r, LiveDeps{}) }},
+		{"openapi/ingest.yaml", func(r chi.Router) { s.ingestRoutes(r, IngestDeps{}) }},
 	}
 	for _, c := range cases {
 		b, err := openapiFS.ReadFile(c.file)

@@ -39,6 +39,7 @@ type Deps struct {
 	Registry   *registry.Service
 	Recordings RecordingDeps
 	Live       LiveDeps
+	Ingest     IngestDeps
 	Profile    *profile.Profile
 	Keyring    *keyring.Keyring
 	Log        *slog.Logger
@@ -93,6 +94,7 @@ func New(d Deps) *Server {
 			s.registryRoutes(r, d.Registry)
 			s.recordingRoutes(r, d.Recordings)
 			s.liveRoutes(r, d.Live)
+			s.ingestRoutes(r, d.Ingest)
 		})
 	})
 	s.router = r

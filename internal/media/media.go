@@ -52,6 +52,9 @@ type Unit struct {
 	PTS   int64 // presentation time, in the track's ClockRate ticks
 	DTS   int64 // decode time, in the track's ClockRate ticks (equal to PTS without B-frames)
 	Key   bool  // H.264 IDR / H.265 IRAP: a decoder may start here
+	// Damaged marks a video unit that lost part of itself in transit (a
+	// slice or fragment): it holds the NAL units that arrived whole.
+	Damaged bool
 
 	NALUs [][]byte // video: NAL units of the access unit
 	Data  []byte   // audio: one AAC raw frame, or G.711 / Opus samples

@@ -3,6 +3,8 @@ package record
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"hash/crc32"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -143,7 +145,7 @@ func registryCamera(t *testing.T, db *store.DB, id string) {
 	}{
 		{`INSERT INTO units (id, parent_id, path, name, kind, created_at, updated_at) VALUES (?, NULL, ?, ?, 'police', 1, 1)`, []any{unit, "/" + unit + "/", "Unit"}},
 		{`INSERT INTO sites (id, unit_id, name, category, created_at, updated_at) VALUES (?, ?, 'Site', 'school', 1, 1)`, []any{"s-" + id, unit}},
-		{`INSERT INTO cameras (id, code, unit_id, name, site_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 1)`, []any{id, "44010000001310000001", unit, "Camera " + id, "s-" + id}},
+		{`INSERT INTO cameras (id, code, unit_id, name, site_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 1)`, []any{id, fmt.Sprintf("4401000000131%07d", crc32.ChecksumIEEE([]byte(id))%10000000), unit, "Camera " + id, "s-" + id}},
 	} {
 		if _, err := db.Exec(ctx, q.sql, q.args...); err != nil {
 			t.Fatalf("fixture: %v", err)

@@ -249,7 +249,29 @@ const (
 	CauseDisk          = "disk"           // storage full or failing
 	CauseStopped       = "recorder_stopped"
 	CauseUnknown       = "unknown"
+	// Discontinuities: zero-length gaps where the camera's timeline was
+	// corrected (MED-4, RET-3), and holes inside a stream.
+	CauseTimestampJump = "timestamp_jump" // RTP time jumped; re-anchored on arrival time
+	CauseClockRate     = "clock_rate"     // the SDP's clock rate was wrong; corrected
+	CauseStreamRestart = "ssrc_change"    // the camera restarted its RTP stream
+	CauseFramesMissing = "frames_missing" // no video for a while inside a stream
 )
+
+// causeDetail is the detail of a gap whose marker gave none: cause and
+// detail are always filled (RET-5).
+func causeDetail(cause string) string {
+	switch cause {
+	case CauseCameraOffline:
+		return "the camera's stream ended or could not be reached"
+	case CauseNetwork:
+		return "the connection to the camera failed"
+	case CauseDisk:
+		return "storage refused new footage"
+	case CauseStopped:
+		return "the recorder was not running"
+	}
+	return "no further detail recorded"
+}
 
 // Gap is a span without recording and why.
 type Gap struct {
@@ -261,12 +283,64 @@ type Gap struct {
 // OpenGap marks the start of a gap; CloseGap ends it.
 func (x *Index) OpenGap(ctx context.Context, camera string, start time.Time, cause, detail string) (string, error) {
 	id := keyring.RandomToken(8)
+	if cause == "" {
+		cause = CauseUnknown
+	}
+	if detail == "" {
+		detail = causeDetail(cause)
+	}
 	_, err := x.db.Exec(ctx, `INSERT INTO recording_gaps (id, camera_id, start_us, end_us, cause, detail) VALUES (?, ?, ?, 0, ?, ?)`,
 		id, camera, store.Micros(start), cause, detail)
 	if err != nil {
 		return "", fmt.Errorf("mark gap of %s: %w", camera, err)
 	}
 	return id, nil
+}
+
+// MarkGap records a closed gap [start, end] (end may equal start: a
+// discontinuity inside recorded footage) with its cause and detail.
+func (x *Index) MarkGap(ctx context.Context, camera string, start, end time.Time, cause, detail string) error {
+	if detail == "" {
+		detail = causeDetail(cause)
+	}
+	e := store.Micros(end)
+	if e == 0 {
+		e = 1 // 0 means open
+	}
+	_, err := x.db.Exec(ctx, `INSERT INTO recording_gaps (id, camera_id, start_us, end_us, cause, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+		keyring.RandomToken(8), camera, store.Micros(start), e, cause, detail)
+	if err != nil {
+		return fmt.Errorf("mark gap of %s: %w", camera, err)
+	}
+	return nil
+}
+
+// EnsureGap makes sure camera has an open gap: one from start with cause
+// and detail if none is open, else the open one takes cause and detail
+// (unless it is a full disk's). A camera that never connects thus has a
+// gap with a cause from the start (RET-5).
+func (x *Index) EnsureGap(ctx context.Context, camera string, start time.Time, cause, detail string) error {
+	var n int
+	if err := x.db.QueryRow(ctx, `SELECT COUNT(*) FROM recording_gaps WHERE camera_id = ? AND end_us = 0`, camera).Scan(&n); err != nil {
+		return fmt.Errorf("open gaps of %s: %w", camera, err)
+	}
+	if n == 0 {
+		_, err := x.OpenGap(ctx, camera, start, cause, detail)
+		return err
+	}
+	return x.NoteCause(ctx, camera, cause, detail)
+}
+
+// openGapStart returns the start of camera's earliest open gap.
+func (x *Index) openGapStart(ctx context.Context, camera string) (time.Time, bool, error) {
+	var us sql.NullInt64
+	if err := x.db.QueryRow(ctx, `SELECT MIN(start_us) FROM recording_gaps WHERE camera_id = ? AND end_us = 0`, camera).Scan(&us); err != nil {
+		return time.Time{}, false, err
+	}
+	if !us.Valid {
+		return time.Time{}, false, nil
+	}
+	return store.Time(us.Int64), true, nil
 }
 
 // CloseGap ends the open gaps of camera at end, returning how many it

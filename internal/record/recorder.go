@@ -22,6 +22,14 @@
 //     the stream's first keyframe plus the media clock. A camera clock that
 //     is wrong or drifts is reported in State (MED-4), never written into
 //     the timeline; consecutive segments of a stream abut exactly.
+//   - The index tells the truth (RET-5): every gap has a cause and a
+//     detail; holes inside a stream are gaps (frames_missing); corrections
+//     of a camera's timeline are zero-length gaps (timestamp_jump,
+//     clock_rate, ssrc_change); a camera RunCameras cannot reach has a gap
+//     from when it was started.
+//   - RunCameras keeps each camera's ingest state (connecting, streaming,
+//     failing + last error) and counters in memory (Ingest, Ingests) and
+//     logs once per change, never per packet (MED-1).
 //   - When storage is full the recorder stops writing, marks a gap with
 //     cause "disk", logs at error level and reports Health "disk_full"; it
 //     never deletes anything to make room.
@@ -78,8 +86,16 @@ type Options struct {
 	// RetryFull is how often a recorder stopped by a full disk tries again
 	// (default 10 s).
 	RetryFull time.Duration
-	Now       func() time.Time
-	Log       *slog.Logger
+	// CameraTransport, if set, gives each camera's RTSP transport (auto,
+	// tcp, udp or multicast: the registry's per-camera setting) for
+	// RunCameras; "" or an error keeps RunCameras' default.
+	CameraTransport func(ctx context.Context, camera string) (string, error)
+	// OnIngest, if set, is told when a camera pulled by RunCameras starts
+	// streaming or starts failing (once per change): the registry's
+	// online/offline state follows it.
+	OnIngest func(ctx context.Context, camera string, streaming bool)
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 func (o *Options) defaults() {
@@ -138,6 +154,8 @@ type Recorder struct {
 
 	mu     sync.Mutex
 	states map[string]*State
+
+	ing ingests // per-camera ingest state (RunCameras)
 }
 
 // New returns a recorder. log may be nil (no anchors are written then).
@@ -263,6 +281,11 @@ type session struct {
 	clock      int
 	lastDTS    int64
 	frameDur   int64
+	// The smallest timeline drift of the current and the previous window
+	// of driftWindow: a sender that buffers and bursts is late only at
+	// times, a drifted timeline always (MED-4).
+	driftCur, driftPrev time.Duration
+	driftWin            time.Time
 
 	cur         *segment
 	pending     []*Segment // closed, not yet indexed (the database failed)
@@ -342,12 +365,24 @@ func (s *session) unit(ctx context.Context, u media.Unit, tracks []media.Track, 
 		}
 		s.anchor(u, tracks[vt].ClockRate, now)
 	}
+	prevDTS, prevDur := s.lastDTS, s.frameDur
 	if u.DTS > s.lastDTS {
 		s.frameDur = u.DTS - s.lastDTS
 	}
 	s.lastDTS = u.DTS
 	t := s.timeOf(u.DTS)
 	s.observeClock(u, t, now)
+	if s.cur != nil && prevDTS < u.DTS {
+		// A hole inside the stream (frames that never came) shows in the
+		// index as a gap with its cause (RET-5).
+		from := s.timeOf(prevDTS + prevDur)
+		if hole := t.Sub(from); hole >= holeMin && hole > 2*media.Duration(prevDur, s.clock) {
+			detail := fmt.Sprintf("no video for %s inside the stream", hole.Round(time.Millisecond))
+			if err := r.index.MarkGap(ctx, s.camera, from, t, CauseFramesMissing, detail); err != nil {
+				r.opts.Log.Error("record: mark gap", "camera", s.camera, "err", err)
+			}
+		}
+	}
 
 	if s.cur != nil && gen != s.cur.gen && sameParams(s.cur.tracks, tracks) {
 		s.cur.gen = gen // new descriptions, same parameters: no need to cut
@@ -368,11 +403,12 @@ func (s *session) unit(ctx context.Context, u media.Unit, tracks []media.Track, 
 		if s.full && now.Before(s.retryAt) {
 			return nil
 		}
-		if absDur(t.Sub(now)) > r.opts.DriftThreshold && now.After(s.lastEnd) {
+		if s.steadyDrift() > r.opts.DriftThreshold && now.After(s.lastEnd) {
 			// The media clock has drifted from ours (MED-4): start the new
 			// segment on the local clock again.
 			s.anchorWall, s.anchorDTS = now.UTC().Truncate(time.Microsecond), u.DTS
 			t = s.timeOf(u.DTS)
+			s.driftCur, s.driftPrev, s.driftWin = 0, 0, time.Time{}
 		}
 		if err := s.open(ctx, t, tracks, gen); err != nil {
 			return err
@@ -396,7 +432,34 @@ func (s *session) anchor(u media.Unit, clock int, now time.Time) {
 	}
 	s.anchored, s.anchorWall, s.anchorDTS, s.clock = true, wall.UTC().Truncate(time.Microsecond), u.DTS, clock
 	s.lastDTS, s.frameDur = u.DTS, int64(clock/25)
+	s.driftCur, s.driftPrev, s.driftWin = 0, 0, time.Time{}
 }
+
+// Holes in a stream of at least holeMin are marked in the index.
+const holeMin = time.Second
+
+// driftWindow is the span over which the smallest timeline drift is
+// taken.
+const driftWindow = 10 * time.Second
+
+// noteDrift adds one unit's timeline drift to the windows.
+func (s *session) noteDrift(d time.Duration, now time.Time) {
+	d = absDur(d)
+	if s.driftWin.IsZero() || now.Sub(s.driftWin) >= driftWindow {
+		if !s.driftWin.IsZero() {
+			s.driftPrev = s.driftCur
+		} else {
+			s.driftPrev = d
+		}
+		s.driftCur, s.driftWin = d, now
+		return
+	}
+	s.driftCur = min(s.driftCur, d)
+}
+
+// steadyDrift is the drift the timeline has had all along lately: the
+// smaller of the two windows' smallest.
+func (s *session) steadyDrift() time.Duration { return min(s.driftCur, s.driftPrev) }
 
 // observeClock records the camera clock offset and the timeline drift
 // (MED-4). A timeline that has drifted beyond the threshold is re-anchored
@@ -409,7 +472,8 @@ func (s *session) observeClock(u media.Unit, t, now time.Time) {
 		offset = u.Wall.Sub(now)
 	}
 	drift := t.Sub(now)
-	bad := absDur(offset) > th || absDur(drift) > th
+	s.noteDrift(drift, now)
+	bad := absDur(offset) > th || s.steadyDrift() > th
 	s.r.update(s.camera, func(st *State) {
 		if bad && !st.ClockDrift {
 			s.r.opts.Log.Warn("record: camera clock drift (MED-4)", "camera", s.camera, "clock_offset", offset, "timeline_drift", drift)

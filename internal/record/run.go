@@ -37,7 +37,7 @@ func (r *Recorder) RunCameras(ctx context.Context, db *store.DB, source SourceUR
 		poll = 30 * time.Second
 	}
 	type running struct {
-		url    string
+		url    string // and transport
 		cancel context.CancelFunc
 		done   chan struct{}
 	}
@@ -57,18 +57,21 @@ func (r *Recorder) RunCameras(ctx context.Context, db *store.DB, source SourceUR
 			r.opts.Log.Error("record: list recordable cameras", "err", err)
 		}
 		want := map[string]string{}
+		kinds := map[string]rtsp.TransportKind{}
 		for _, c := range cams {
 			u, err := source(ctx, c.ID)
 			if err != nil || u == "" {
 				continue
 			}
-			want[c.ID] = u
+			kinds[c.ID] = r.cameraTransport(ctx, c.ID, opts.Transport)
+			want[c.ID] = u + "\x00" + kinds[c.ID].String() // a new transport restarts the camera
 		}
 		for id, a := range active {
 			if want[id] != a.url {
 				a.cancel()
 				<-a.done
 				delete(active, id)
+				r.dropIngest(id)
 			}
 		}
 		for id, u := range want {
@@ -79,11 +82,9 @@ func (r *Recorder) RunCameras(ctx context.Context, db *store.DB, source SourceUR
 			a := &running{url: u, cancel: cancel, done: make(chan struct{})}
 			active[id] = a
 			wg.Add(2)
-			sup := &rtsp.Supervisor{Hub: r.hub, Name: id, URL: u, Options: opts, OnState: func(connected bool, err error) {
-				if !connected && err != nil {
-					r.index.NoteCause(context.WithoutCancel(cctx), id, streamCause(err), err.Error())
-				}
-			}}
+			copts := opts
+			copts.Transport = kinds[id]
+			sup := r.supervise(cctx, id, u[:strings.IndexByte(u, 0)], copts)
 			recDone := make(chan struct{})
 			go func() { defer wg.Done(); sup.Run(cctx) }()
 			go func() { defer wg.Done(); defer close(recDone); r.Record(cctx, id, id) }()
@@ -95,6 +96,64 @@ func (r *Recorder) RunCameras(ctx context.Context, db *store.DB, source SourceUR
 		case <-t.C:
 		}
 	}
+}
+
+// cameraTransport is camera's transport from Options.CameraTransport, or def.
+func (r *Recorder) cameraTransport(ctx context.Context, camera string, def rtsp.TransportKind) rtsp.TransportKind {
+	if r.opts.CameraTransport == nil {
+		return def
+	}
+	s, err := r.opts.CameraTransport(ctx, camera)
+	if err != nil || s == "" {
+		return def
+	}
+	k, err := rtsp.ParseTransportKind(s)
+	if err != nil {
+		r.opts.Log.Warn("record: unknown transport; using the default", "camera", camera, "transport", s)
+		return def
+	}
+	return k
+}
+
+// supervise returns the supervisor of one camera, wired to its ingest
+// state: state changes and faults are logged once, counted, and a camera
+// that fails has an open gap with the failure's cause from the moment it
+// was started, whether or not it ever connected (RET-5, MED-1).
+func (r *Recorder) supervise(ctx context.Context, id, url string, opts rtsp.ClientOptions) *rtsp.Supervisor {
+	e := r.ingestEntry(id)
+	started := r.opts.Now()
+	e.mu.Lock()
+	e.st.Transport = opts.Transport.String()
+	e.mu.Unlock()
+	opts.Stats = e.stats
+	opts.Log = r.opts.Log.With("camera", id)
+	wctx := context.WithoutCancel(ctx)
+	opts.OnEvent = func(ev rtsp.Event) {
+		// On the read path: the index write goes on its own.
+		go r.ingestEvent(wctx, e, ev)
+	}
+	streamed := false // OnState calls are serialised (the supervisor's loop)
+	return &rtsp.Supervisor{Hub: r.hub, Name: id, URL: url, Options: opts, OnState: func(connected bool, err error) {
+		if connected {
+			streamed = true
+			r.setIngest(e, IngestStreaming, nil)
+			return
+		}
+		if err == nil {
+			return
+		}
+		r.setIngest(e, IngestFailing, err)
+		var gerr error
+		if streamed {
+			// The recorder opens the gap where its footage ended.
+			gerr = r.index.NoteCause(wctx, id, streamCause(err), err.Error())
+		} else {
+			gerr = r.index.EnsureGap(wctx, id, started, streamCause(err), err.Error())
+		}
+		if gerr != nil {
+			r.opts.Log.Error("record: mark gap", "camera", id, "err", gerr)
+		}
+	}}
 }
 
 // streamCause classifies why a camera's stream ended: a connection that timed

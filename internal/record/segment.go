@@ -62,15 +62,19 @@ func (s *session) open(ctx context.Context, t time.Time, tracks []media.Track, g
 		s.full = false
 		r.opts.Log.Warn("record: storage has room again; recording resumed", "camera", s.camera)
 	}
-	closed, err := r.index.CloseGap(ctx, s.camera, t)
-	if err != nil {
-		r.opts.Log.Error("record: close gap", "camera", s.camera, "err", err)
+	// A gap nobody marked (the recorder was down), before the first one
+	// that was (a camera that failed to connect since): mark it now.
+	upTo := t
+	if from, ok, err := r.index.openGapStart(ctx, s.camera); err == nil && ok && from.Before(t) {
+		upTo = from
 	}
-	if closed == 0 && s.resumeCause != "" && t.Sub(s.lastEnd) > SpanTolerance && !s.lastEnd.IsZero() {
-		// A gap nobody marked (the recorder was down): mark it now.
-		if _, err := r.index.OpenGap(ctx, s.camera, s.lastEnd, s.resumeCause, ""); err == nil {
-			r.index.CloseGap(ctx, s.camera, t)
+	if s.resumeCause != "" && !s.lastEnd.IsZero() && upTo.Sub(s.lastEnd) > SpanTolerance {
+		if err := r.index.MarkGap(ctx, s.camera, s.lastEnd, upTo, s.resumeCause, ""); err != nil {
+			r.opts.Log.Error("record: mark gap", "camera", s.camera, "err", err)
 		}
+	}
+	if _, err := r.index.CloseGap(ctx, s.camera, t); err != nil {
+		r.opts.Log.Error("record: close gap", "camera", s.camera, "err", err)
 	}
 	s.resumeCause = ""
 	r.update(s.camera, func(st *State) { st.Health, st.Error = HealthRecording, "" })
@@ -200,7 +204,7 @@ func (s *session) closeSegment(ctx context.Context, cause string) {
 	}
 	s.anchored = false
 	if !s.full && !s.lastEnd.IsZero() {
-		s.r.index.OpenGap(ctx, s.camera, s.lastEnd, cause, "")
+		s.r.index.OpenGap(ctx, s.camera, s.lastEnd, cause, causeDetail(cause))
 	}
 }
 

@@ -83,6 +83,7 @@ type Camera struct {
 	Enabled        bool      `json:"enabled"`
 	HasSource      bool      `json:"has_source"` // a stream URL is stored (sealed; never returned)
 	HasONVIF       bool      `json:"has_onvif"`  // ONVIF settings are stored (the password sealed; never returned)
+	Transport      string    `json:"transport"`  // how the recorder asks for RTP: auto | tcp | udp | multicast (MED-1)
 	Completeness   int       `json:"completeness"`
 	Missing        []string  `json:"missing"`
 	SignageMissing bool      `json:"signage_missing"`
@@ -100,7 +101,8 @@ type CameraInput struct {
 	CameraFile
 	SourceURL *string     `json:"source_url,omitempty"`
 	Enabled   *bool       `json:"enabled,omitempty"`
-	ONVIF     *ONVIFInput `json:"onvif,omitempty"` // PTZ over ONVIF (MED-3); nil keeps, url "" clears
+	ONVIF     *ONVIFInput `json:"onvif,omitempty"`     // PTZ over ONVIF (MED-3); nil keeps, url "" clears
+	Transport *string     `json:"transport,omitempty"` // auto | tcp | udp | multicast (MED-1); nil keeps
 }
 
 // FieldError is one problem with one attribute.

@@ -32,7 +32,7 @@ func fileProblem(errs []FieldError) error {
 const cameraCols = `c.id, c.code, c.unit_id, u.name, c.name, c.vendor, c.model, c.firmware, c.type, c.lat, c.lon, c.address, c.division,
 	c.height, c.azimuth, c.fov, c.range_m, c.place_type, c.site_id, c.system_id, c.building_unit, c.operating_unit,
 	c.contact_name, c.contact_phone, c.funding, c.commissioned_on, c.accepted_on, c.filing_state, c.public, c.signage,
-	c.extended, c.state, c.source_url_enc, c.recording_mode, c.enabled, c.created_at, c.updated_at, c.onvif_url`
+	c.extended, c.state, c.source_url_enc, c.recording_mode, c.enabled, c.created_at, c.updated_at, c.onvif_url, c.transport`
 
 const cameraFrom = ` FROM cameras c JOIN units u ON u.id = c.unit_id`
 
@@ -46,7 +46,7 @@ func (s *Service) scanCamera(r scanner) (*Camera, error) {
 	err := r.Scan(&c.ID, &c.Code, &c.UnitID, &c.UnitName, &c.Name, &c.Vendor, &c.Model, &c.Firmware, &c.Type, &c.Lat, &c.Lon,
 		&c.Address, &c.Division, &c.Height, &az, &c.FOV, &c.Range, &c.PlaceType, &c.SiteID, &c.SystemID, &c.BuildingUnit,
 		&c.OperatingUnit, &c.ContactName, &c.ContactPhone, &c.Funding, &c.CommissionedOn, &c.AcceptedOn, &c.FilingState,
-		&c.Public, &c.Signage, &ext, &c.State, &src, &c.RecordingMode, &c.Enabled, &created, &updated, &onvifURL)
+		&c.Public, &c.Signage, &ext, &c.State, &src, &c.RecordingMode, &c.Enabled, &created, &updated, &onvifURL, &c.Transport)
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +215,9 @@ func (s *Service) Register(ctx context.Context, subj *policy.Subject, in CameraI
 		if _, err := s.storeONVIF(ctx, tx, id, in.ONVIF); err != nil {
 			return err
 		}
+		if _, err := s.storeTransport(ctx, tx, id, in.Transport); err != nil {
+			return err
+		}
 		if err := s.history(ctx, tx, id, a, "register", [][3]string{{"*", "", f.Code}}, now); err != nil {
 			return err
 		}
@@ -381,6 +384,11 @@ func (s *Service) Update(ctx context.Context, subj *policy.Subject, id string, i
 			return err
 		}
 		changes = append(changes, onvifChange...)
+		transportChange, err := s.storeTransport(ctx, tx, id, in.Transport)
+		if err != nil {
+			return err
+		}
+		changes = append(changes, transportChange...)
 		enabled := old.Enabled
 		if in.Enabled != nil && *in.Enabled != old.Enabled {
 			enabled = *in.Enabled

@@ -7,10 +7,13 @@ import (
 	"io"
 	"net"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"vigil/internal/media"
+	"vigil/internal/media/rtsp"
 	"vigil/internal/onvif"
 )
 
@@ -39,6 +42,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&m.OmitSprop, "no-sprop", false, "omit sprop-parameter-sets from the SDP")
 	fs.BoolVar(&m.EarlyRTP, "early-rtp", false, "send RTP before the PLAY answer")
 	fs.BoolVar(&m.RefuseUDP, "refuse-udp", false, "answer UDP SETUPs with 461 (TCP only)")
+	fs.Func("fault", "misbehave like a field camera (repeatable): "+FaultUsage, func(v string) error { return ParseFault(m, v) })
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -91,4 +95,62 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// FaultUsage lists the --fault modes.
+const FaultUsage = "loss=PCT (UDP loss, 1 % of packets reordered too), reorder=PCT, ts-jump=AFTER (RTP time +1 h after AFTER, −5 s after twice AFTER), " +
+	"clock-rate=HZ (SDP announces H.264 at HZ, stamped at 90 kHz), ssrc-every=INTERVAL, bad-header (a header line without a colon in every answer), " +
+	"stale-nonce=AGE (keep-alives with an older Digest nonce get 401 stale=true; needs --user), burst=HOLD[/EVERY] (hold units for HOLD every EVERY, default 10s, then send them at once)"
+
+// ParseFault applies one --fault NAME[=VALUE] to f.
+func ParseFault(f *rtsp.Faults, v string) error {
+	name, val, _ := strings.Cut(v, "=")
+	dur := func(def time.Duration) (time.Duration, error) {
+		if val == "" {
+			return def, nil
+		}
+		return time.ParseDuration(val)
+	}
+	num := func(def float64) (float64, error) {
+		if val == "" {
+			return def, nil
+		}
+		return strconv.ParseFloat(strings.TrimSuffix(val, "%"), 64)
+	}
+	var err error
+	switch name {
+	case "loss":
+		if f.DropPercent, err = num(1); err == nil && f.ReorderPercent == 0 {
+			f.ReorderPercent = 1
+		}
+	case "reorder":
+		f.ReorderPercent, err = num(1)
+	case "ts-jump":
+		f.TimestampJump, err = dur(10 * time.Second)
+	case "clock-rate":
+		var hz float64
+		hz, err = num(1000)
+		f.ClockRate = int(hz)
+	case "ssrc-every":
+		f.SSRCEvery, err = dur(10 * time.Second)
+	case "bad-header":
+		f.BadHeader = true
+	case "stale-nonce":
+		f.StaleNonce, err = dur(20 * time.Second)
+	case "burst":
+		hold, every, _ := strings.Cut(val, "/")
+		val = hold
+		if f.Burst, err = dur(2500 * time.Millisecond); err == nil {
+			f.BurstEvery = 10 * time.Second
+			if every != "" {
+				f.BurstEvery, err = time.ParseDuration(every)
+			}
+		}
+	default:
+		return fmt.Errorf("unknown fault %q (want %s)", name, FaultUsage)
+	}
+	if err != nil {
+		return fmt.Errorf("fault %s: %w", name, err)
+	}
+	return nil
 }

@@ -162,10 +162,7 @@ func (d *videoDepack) finish() {
 	}
 	d.dropFU()
 	d.open = false
-	var nalus [][]byte
-	if !d.damaged {
-		nalus = d.nalus()
-	}
+	nalus := d.nalus() // a damaged unit is passed on with the NAL units that arrived whole
 	d.spans = d.spans[:0]
 	d.release()
 	d.r.emitVideo(d.ts, nalus, d.damaged, d.recv)

@@ -13,13 +13,15 @@
 //   - A Receiver emits units in decode order with unwrapped timestamps (they
 //     keep growing across the 16-bit sequence and 32-bit timestamp wraps) and
 //     DTS never decreasing and never after PTS.
-//   - A video unit is emitted only when every packet of it arrived: a unit
-//     touched by loss, a truncated fragment or an unsupported payload
-//     structure is dropped and counted, never passed on.
-//   - After loss, video resumes at the next keyframe whose parameter sets
-//     are known (ReceiverOptions.ContinueAfterLoss resumes at the next whole
-//     unit instead, for viewers that prefer a smeared picture to a pause).
-//     A recording thus never holds a picture that refers to a missing one.
+//   - Loss costs only what was lost (MED-1): every access unit whose
+//     packets all arrived is emitted; a unit that lost a slice or fragment is
+//     emitted with the NAL units that arrived whole, marked Unit.Damaged;
+//     a unit with nothing left is dropped and counted. Video starts at the
+//     first whole keyframe whose parameter sets are known. The reorder
+//     window is a time (ReorderDelay), not a packet count.
+//   - Timestamps are checked against arrival times (MED-4, RET-3): jumps
+//     are re-anchored on arrival time and a clock rate the SDP got wrong is
+//     corrected; both are reported through ReceiverOptions.OnEvent, once.
 //   - No input — packet, RTCP or SDP — makes the package panic; the fuzz
 //     tests (FuzzH264Depacketize, …) hold it to that.
 //   - Emitted NAL units and audio data are copies: callers may reuse the

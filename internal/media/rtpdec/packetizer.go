@@ -53,6 +53,16 @@ func (p *Packetizer) SetSequence(seq uint16) { p.seq = seq }
 // timestamps.
 func (p *Packetizer) SetTimestampOffset(off uint32) { p.tsOffset = off }
 
+// TimestampOffset returns the value added to unit times.
+func (p *Packetizer) TimestampOffset() uint32 { return p.tsOffset }
+
+// Restart starts a new RTP stream, as an encoder restart does: a new
+// SSRC, a random sequence number and timestamp offset.
+func (p *Packetizer) Restart(ssrc uint32) {
+	p.ssrc, p.seq, p.tsOffset = ssrc, uint16(rand.Uint32()), rand.Uint32()
+	p.packets, p.octets = 0, 0
+}
+
 // SetTrack replaces the track, as when its parameter sets change.
 func (p *Packetizer) SetTrack(t media.Track) { p.track = t }
 

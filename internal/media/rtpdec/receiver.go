@@ -13,17 +13,32 @@ import (
 
 // ReceiverOptions tune a Receiver. The zero value is usable.
 type ReceiverOptions struct {
-	// ReorderWindow is how many packets may wait behind a missing one
-	// before it is declared lost (default 64).
-	ReorderWindow int
-	// ReorderDelay is how long, by arrival time, a missing packet is waited
-	// for (default 100 ms).
+	// ReorderDelay is the reorder window: how long, by arrival time, a
+	// missing packet is waited for (default 100 ms).
 	ReorderDelay time.Duration
-	// ContinueAfterLoss resumes video after loss at the next whole access
-	// unit rather than at the next keyframe.
-	ContinueAfterLoss bool
+	// ReorderWindow bounds the memory of the reorder window: at most this
+	// many packets wait behind a missing one (default 480, a large
+	// keyframe); the window itself is ReorderDelay.
+	ReorderWindow int
 	// AAC holds the mpeg4-generic fmtp parameters; zero means AAC-hbr.
 	AAC AACParams
+	// OnEvent, if set, is told of the sender faults the receiver corrected
+	// (a timestamp jump, a wrong clock rate, a new SSRC). It is called from
+	// HandleRTP, once per fault, never per packet.
+	OnEvent func(Event)
+}
+
+// Event kinds (Event.Kind).
+const (
+	EventTimestampJump = "timestamp_jump" // RTP time jumped against arrival time: re-anchored
+	EventClockRate     = "clock_rate"     // the SDP's clock rate disagrees with arrival times: corrected
+	EventSSRC          = "ssrc_change"    // the sender changed SSRC: a new timeline, continued
+)
+
+// Event is a sender fault the receiver noticed and corrected.
+type Event struct {
+	Kind   string
+	Detail string // for people: what was seen and what was done
 }
 
 // AACParams are the RFC 3640 AU-header parameters of an mpeg4-generic
@@ -41,19 +56,24 @@ type ReceiverStats struct {
 	Late          uint64 // packets that arrived after being declared lost
 	Malformed     uint64 // payloads that could not be parsed
 	Unsupported   uint64 // STAP-B, MTAP, FU-B, PACI, reserved payload types
-	Units         uint64 // units emitted
-	DroppedUnits  uint64 // units not emitted: damaged, or while waiting for a keyframe
+	Units         uint64 // units emitted (damaged ones included)
+	DamagedUnits  uint64 // video units emitted with a part missing (Unit.Damaged)
+	DroppedUnits  uint64 // units not emitted: nothing usable left, or before the first keyframe
 	Resets        uint64 // sequence jumps or SSRC changes taken as a new stream
+	SSRCChanges   uint64 // of which SSRC changes
 	SenderReports uint64 // RTCP sender reports used
 
-	// ObservedClockRate is the RTP clock rate measured against arrival
-	// times over the stream so far (0 until 5 s have passed). Cameras that
-	// declare one rate and send another show here; the declared rate is
-	// still the one used.
+	// TimestampJumps counts RTP timestamp jumps (against arrival time)
+	// that were re-anchored; ClockCorrections counts clock rates corrected.
+	TimestampJumps   uint64
+	ClockCorrections uint64
+	// ObservedClockRate is the RTP clock rate last measured against arrival
+	// times (0 until measured). ClockRate is the rate in use: the declared
+	// one, or the corrected one when the SDP's was wrong (ClockMismatch).
+	// Unit times are always in the declared rate's ticks.
 	ObservedClockRate float64
-	// ClockMismatch is set when ObservedClockRate is more than 5 % off the
-	// declared rate.
-	ClockMismatch bool
+	ClockRate         int
+	ClockMismatch     bool
 }
 
 // Jumps of more than this many sequence numbers restart the stream instead
@@ -77,13 +97,24 @@ type Receiver struct {
 	buf       map[int64]pending
 	delivered [512]int64 // ring of recent extended sequence numbers handed on
 
+	// Timing: out = baseOut + (rawU-baseRaw)·declared/rate.
 	tsStarted bool
-	tsRaw     int64 // last unwrapped RTP timestamp
-	tsShift   int64 // added to tsRaw; moves on a reset so time keeps growing
-	tsRebase  bool
+	tsRebase  bool  // the next packet starts a new timeline (after a reset)
+	rawU      int64 // last unwrapped RTP timestamp
+	baseRaw   int64
+	baseOut   int64
+	rate      int64 // RTP ticks per second the sender really uses
+	outLast   int64
+	recvLast  time.Time // arrival of the last packet with a new timestamp
+	inJump    bool      // the previous timestamp step was a jump
 
-	clockRecv time.Time // arrival and time of the first packet, for ObservedClockRate
-	clockTS   int64
+	// Clock-rate measurement window.
+	measOn    bool
+	measRecv  time.Time
+	measRaw   int64
+	measSteps int
+	measJumps int
+	measPrev  float64 // ratio of the previous window, 0 when none
 
 	haveSR bool
 	srWall time.Time
@@ -96,7 +127,7 @@ type Receiver struct {
 	dts    interface {
 		Extract([][]byte, int64) (int64, error)
 	}
-	needKey bool
+	needKey bool // before the first keyframe whose parameter sets are known
 
 	out []media.Unit
 }
@@ -111,8 +142,9 @@ type pending struct {
 // NewReceiver returns a receiver for track, whose units carry Track=index.
 func NewReceiver(track media.Track, index int, opts ReceiverOptions) (*Receiver, error) {
 	if opts.ReorderWindow <= 0 {
-		opts.ReorderWindow = 64
+		opts.ReorderWindow = 480
 	}
+	opts.ReorderWindow = min(opts.ReorderWindow, 480) // within the delivered ring
 	if opts.ReorderDelay <= 0 {
 		opts.ReorderDelay = 100 * time.Millisecond
 	}
@@ -180,10 +212,11 @@ func (r *Receiver) Track() media.Track { return r.track }
 // Stats returns the counters so far.
 func (r *Receiver) Stats() ReceiverStats {
 	s := r.stats
-	if s.ObservedClockRate > 0 {
-		ratio := s.ObservedClockRate / float64(r.track.ClockRate)
-		s.ClockMismatch = ratio < 0.95 || ratio > 1.05
+	s.ClockRate = r.track.ClockRate
+	if r.rate > 0 {
+		s.ClockRate = int(r.rate)
 	}
+	s.ClockMismatch = s.ClockRate != r.track.ClockRate
 	return s
 }
 
@@ -200,7 +233,12 @@ func (r *Receiver) HandleRTP(pkt *rtp.Packet, recv time.Time) []media.Unit {
 	clear(r.out) // drop the previous units' references
 	r.out = r.out[:0]
 	if r.started && pkt.SSRC != r.ssrc {
+		old := r.ssrc
 		r.reset()
+		r.stats.SSRCChanges++
+		if r.opts.OnEvent != nil {
+			r.opts.OnEvent(Event{Kind: EventSSRC, Detail: fmt.Sprintf("SSRC %08x replaced %08x; timeline continued", pkt.SSRC, old)})
+		}
 	}
 	if !r.started {
 		r.start(pkt, recv)
@@ -299,44 +337,26 @@ func (r *Receiver) reset() {
 	r.stats.Resets++
 	r.drain(time.Time{}, true)
 	r.lost()
-	r.started, r.haveSR, r.tsRebase, r.clockRecv = false, false, true, time.Time{}
+	r.started, r.haveSR = false, false
+	if r.tsStarted {
+		r.tsRebase = true
+	}
 }
 
+// lost tells the depacketisers packets went missing. Video goes on: whole
+// units after the loss are kept, the unit the loss touched is passed on
+// marked Damaged (MED-1).
 func (r *Receiver) lost() {
 	if r.video != nil {
 		r.video.lost()
-		if !r.opts.ContinueAfterLoss {
-			r.needKey = true
-		}
 	}
 	if r.aac != nil {
 		r.aac.lost()
 	}
 }
 
-// unwrapTS extends a 32-bit RTP timestamp to the track's int64 time.
-func (r *Receiver) unwrapTS(ts uint32) int64 {
-	switch {
-	case !r.tsStarted:
-		r.tsStarted, r.tsRaw = true, int64(ts)
-	case r.tsRebase:
-		// A new stream: continue a tenth of a second after the old one.
-		last := r.tsRaw + r.tsShift
-		r.tsRaw, r.tsRebase = int64(ts), false
-		r.tsShift = last + int64(r.track.ClockRate/10) - r.tsRaw
-	default:
-		r.tsRaw += int64(int32(ts - uint32(r.tsRaw)))
-	}
-	return r.tsRaw + r.tsShift
-}
-
 func (r *Receiver) deliver(pkt *rtp.Packet, recv time.Time) {
-	ts := r.unwrapTS(pkt.Timestamp)
-	if r.clockRecv.IsZero() {
-		r.clockRecv, r.clockTS = recv, ts
-	} else if el := recv.Sub(r.clockRecv); el >= 5*time.Second {
-		r.stats.ObservedClockRate = float64(ts-r.clockTS) / el.Seconds()
-	}
+	ts := r.timestamp(pkt.Timestamp, recv)
 	switch {
 	case r.video != nil:
 		r.video.push(pkt, ts, recv)
@@ -360,9 +380,9 @@ func (r *Receiver) HandleRTCP(p rtcp.Packet) {
 	r.haveSR = true
 	r.srWall = ntpTime(sr.NTPTime)
 	if r.tsStarted && !r.tsRebase {
-		r.srTS = r.tsRaw + int64(int32(sr.RTPTime-uint32(r.tsRaw))) + r.tsShift
+		r.srTS = r.outOf(r.rawU + int64(int32(sr.RTPTime-uint32(r.rawU))))
 	} else {
-		r.srTS = int64(sr.RTPTime) + r.tsShift
+		r.haveSR = false // its RTP time belongs to a timeline not yet started
 	}
 }
 
@@ -396,18 +416,15 @@ func (r *Receiver) emitAudio(ts int64, data []byte, recv time.Time) {
 // damaged or a keyframe is awaited.
 func (r *Receiver) emitVideo(ts int64, nalus [][]byte, damaged bool, recv time.Time) {
 	nalus = codec.CleanAU(r.vcodec, nalus)
-	if damaged || len(nalus) == 0 {
+	if len(nalus) == 0 {
 		r.stats.DroppedUnits++
-		if damaged && !r.opts.ContinueAfterLoss {
-			r.needKey = true
-		}
 		return
 	}
 	if r.params.Update(nalus) {
 		r.updateTrack()
 	}
 	key := codec.IsKey(r.vcodec, nalus)
-	if r.needKey && !(key && r.params.Ready()) {
+	if r.needKey && !(key && !damaged && r.params.Ready()) {
 		r.stats.DroppedUnits++
 		return
 	}
@@ -418,7 +435,11 @@ func (r *Receiver) emitVideo(ts int64, nalus [][]byte, damaged bool, recv time.T
 	}
 	r.needKey = false
 	r.stats.Units++
-	r.out = append(r.out, media.Unit{Track: r.index, PTS: ts, DTS: dts, Key: key, NALUs: nalus, Wall: r.wall(ts, recv)})
+	if damaged {
+		r.stats.DamagedUnits++
+		key = false // a keyframe missing a slice is no place to start decoding
+	}
+	r.out = append(r.out, media.Unit{Track: r.index, PTS: ts, DTS: dts, Key: key, Damaged: damaged, NALUs: nalus, Wall: r.wall(ts, recv)})
 }
 
 func (r *Receiver) updateTrack() {

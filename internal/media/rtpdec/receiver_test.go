@@ -61,27 +61,40 @@ func TestVideoRoundTrip(t *testing.T) {
 		t.Run(name+"/lossy", func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			var kept []*rtp.Packet
-			dropped := 0
+			dropped, whole, au, hit := 0, 0, 0, false
 			for i, p := range pkts {
 				if i > 5 && i < len(pkts)-5 && rng.IntN(40) == 0 {
 					dropped++
-					continue
+					hit = true
+				} else {
+					kept = append(kept, p)
 				}
-				kept = append(kept, p)
+				if p.Marker {
+					if !hit {
+						whole++
+					}
+					au, hit = au+1, false
+				}
 			}
 			units, r := receive(t, cl.track, ReceiverOptions{}, kept)
 			s := r.Stats()
-			if s.Lost != uint64(dropped) || s.DroppedUnits == 0 {
+			if s.Lost != uint64(dropped) {
 				t.Errorf("dropped %d packets; stats %+v", dropped, s)
 			}
-			if len(units) == 0 || len(units) >= len(cl.aus) {
-				t.Fatalf("%d of %d units after loss", len(units), len(cl.aus))
+			// MED-1: every unit that arrived whole is kept.
+			if got := int(s.Units - s.DamagedUnits); got < whole {
+				t.Fatalf("%d whole units kept, %d arrived whole (stats %+v)", got, whole, s)
 			}
-			prevDTS := int64(-1 << 62)
 			for i, u := range units {
+				if u.Damaged {
+					continue
+				}
 				if !equalNALUs(u.NALUs, byPTS[u.PTS-base(r)]) {
 					t.Fatalf("unit %d (pts %d) is not an access unit of the clip", i, u.PTS)
 				}
+			}
+			prevDTS := int64(-1 << 62)
+			for i, u := range units {
 				if u.DTS > u.PTS || u.DTS < prevDTS {
 					t.Fatalf("unit %d: dts %d pts %d prev %d", i, u.DTS, u.PTS, prevDTS)
 				}
@@ -182,17 +195,21 @@ func TestSenderReportMapping(t *testing.T) {
 	}
 }
 
-// TestLossWaitsForKeyframe: after a lost packet nothing but a whole
-// keyframe restarts the video; ContinueAfterLoss resumes at once.
-func TestLossWaitsForKeyframe(t *testing.T) {
-	cl := encodeVideo(t, media.H264, "320x240", 30, "-bf", "0", "-g", "10")
+// TestLossKeepsWholeFrames_MED1: a lost packet costs only the access unit
+// it belonged to. Every later whole unit is kept (before: everything up to
+// the next keyframe was dropped), and a unit that lost one of its slices
+// is passed on as received, marked Damaged.
+func TestLossKeepsWholeFrames_MED1(t *testing.T) {
+	cl := encodeVideo(t, media.H264, "320x240", 30, "-bf", "0", "-g", "10", "-x264-params", "slices=4")
 	pkts := packetize(t, cl.track, cl.units(), 1400, nil)
-	// Drop the first packet of access unit 3, a P-frame.
+	// Drop the first packet of access unit 3, a P-frame of 4 slices.
 	var kept []*rtp.Packet
 	au := 0
 	for i, p := range pkts {
 		if au == 3 && (i == 0 || pkts[i-1].Marker) {
-			au++
+			if p.Marker {
+				au++
+			}
 			continue
 		}
 		kept = append(kept, p)
@@ -200,21 +217,24 @@ func TestLossWaitsForKeyframe(t *testing.T) {
 			au++
 		}
 	}
-	for _, cont := range []bool{false, true} {
-		units, r := receive(t, cl.track, ReceiverOptions{ContinueAfterLoss: cont}, kept)
-		if r.Stats().Lost != 1 {
-			t.Fatalf("lost %d", r.Stats().Lost)
+	units, r := receive(t, cl.track, ReceiverOptions{}, kept)
+	s := r.Stats()
+	if s.Lost != 1 {
+		t.Fatalf("lost %d", s.Lost)
+	}
+	if len(units) != 30 || s.DamagedUnits != 1 {
+		t.Fatalf("%d units (%d damaged), want 30 with 1 damaged", len(units), s.DamagedUnits)
+	}
+	for i, u := range units {
+		if u.Damaged != (i == 3) {
+			t.Errorf("unit %d damaged=%v", i, u.Damaged)
 		}
-		want := 30 - 1 - 6 // units 3..9 are gone, the next keyframe is 10
-		if cont {
-			want = 29
+		if i != 3 && !equalNALUs(u.NALUs, cl.aus[i]) {
+			t.Errorf("unit %d is not the clip's", i)
 		}
-		if len(units) != want {
-			t.Errorf("continue=%v: %d units, want %d", cont, len(units), want)
-		}
-		if !cont && (units[3].PTS-units[0].PTS != cl.pts[10] || !units[3].Key) {
-			t.Errorf("video did not restart at the keyframe: %d, want %d", units[3].PTS-units[0].PTS, cl.pts[10])
-		}
+	}
+	if len(units[3].NALUs) != len(cl.aus[3])-1 {
+		t.Errorf("damaged unit has %d NAL units, want the %d that arrived", len(units[3].NALUs), len(cl.aus[3])-1)
 	}
 }
 

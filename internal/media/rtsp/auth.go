@@ -215,6 +215,15 @@ func (a *serverAuth) validNonce(n string, now time.Time) bool {
 	return err == nil && now.Sub(time.Unix(t, 0)) < 10*time.Minute
 }
 
+// nonceAge returns how old a nonce of ours is; false if it is not ours.
+func (a *serverAuth) nonceAge(n string, now time.Time) (time.Duration, bool) {
+	if !a.validNonce(n, now) {
+		return 0, false
+	}
+	t, _ := strconv.ParseInt(n[:len(n)-24], 16, 64)
+	return now.Sub(time.Unix(t, 0)), true
+}
+
 func (a *serverAuth) challenges(now time.Time) []string {
 	out := []string{fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth"`, a.realm, a.nonce(now))}
 	if a.basic {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -75,6 +76,12 @@ type ClientOptions struct {
 	OnTracks func([]media.Track)
 	// Dialer dials the RTSP connection; nil uses net.Dialer.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Log, if set, gets a line for each camera fault handled (Event),
+	// never one per packet.
+	Log *slog.Logger
+	// OnEvent, if set, is told of each camera fault handled. It must not
+	// block: it may run on the read path.
+	OnEvent func(Event)
 }
 
 func (o *ClientOptions) defaults() {
@@ -112,6 +119,20 @@ type client struct {
 	pass    string
 	public  []string
 	onFrame func(*Frame) // frames that arrive while waiting for a response
+	badSeen bool         // malformed header lines were reported once
+}
+
+// noteBadLines counts malformed header lines a response carried and
+// reports the first ones.
+func (c *client) noteBadLines(method string, n int) {
+	if n == 0 {
+		return
+	}
+	c.opts.Stats.BadHeaderLines.Add(int64(n))
+	if !c.badSeen {
+		c.badSeen = true
+		c.opts.event(c.url, EventBadHeader, fmt.Sprintf("%d malformed header line(s) in the answer to %s skipped", n, method))
+	}
 }
 
 func dialClient(ctx context.Context, u *url.URL, opts *ClientOptions) (*client, error) {
@@ -203,6 +224,7 @@ func (c *client) roundTrip(ctx context.Context, req *Request) (*Response, error)
 			if got := m.Header.Get("CSeq"); got != "" && got != strconv.Itoa(cseq) {
 				continue // a late answer to an earlier request
 			}
+			c.noteBadLines(req.Method, m.BadLines)
 			return m, nil
 		}
 	}

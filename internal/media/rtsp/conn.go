@@ -109,14 +109,22 @@ func readMessage(br *bufio.Reader) (any, error) {
 			br.ReadByte() // stray line ending between messages
 			continue
 		}
-		line, h, err := readHead(br)
+		line, h, bad, err := readHead(br)
 		if err != nil {
 			return nil, err
 		}
 		if len(line) >= 5 && line[:5] == "RTSP/" {
-			return parseResponse(br, line, h)
+			resp, err := parseResponse(br, line, h)
+			if resp != nil {
+				resp.BadLines = bad
+			}
+			return resp, err
 		}
-		return parseRequestHead(br, line, h)
+		req, err := parseRequestHead(br, line, h)
+		if req != nil {
+			req.BadLines = bad
+		}
+		return req, err
 	}
 }
 

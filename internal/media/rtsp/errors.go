@@ -62,6 +62,17 @@ type Stats struct {
 	Packets     atomic.Int64 // RTP packets received
 	Bytes       atomic.Int64 // RTP payload bytes received
 	Discarded   atomic.Int64 // packets dropped as garbage, foreign SSRC or payload type
+
+	// Faults seen and handled (MED-1, MED-4). The receiver counters are
+	// brought up to date about once a second and when a session ends.
+	PacketsLost      atomic.Int64 // RTP packets never received
+	FramesDropped    atomic.Int64 // units that could not be passed on at all
+	FramesDamaged    atomic.Int64 // units passed on with a part missing
+	TimestampJumps   atomic.Int64 // RTP time jumps re-anchored
+	ClockCorrections atomic.Int64 // wrong SDP clock rates corrected
+	SSRCChanges      atomic.Int64 // SSRC changes followed
+	BadHeaderLines   atomic.Int64 // malformed header lines skipped
+	AuthRetries      atomic.Int64 // 401 answers to keep-alives, retried with the new nonce
 }
 
 // StatsSnapshot is a copy of Stats.
@@ -69,6 +80,9 @@ type StatsSnapshot struct {
 	Connects, Reconnects, Fallbacks, Redirects                          int64
 	ErrAuth, ErrTimeout, ErrProtocol, ErrNotFound, ErrConnect, ErrOther int64
 	Units, Packets, Bytes, Discarded                                    int64
+	PacketsLost, FramesDropped, FramesDamaged                           int64
+	TimestampJumps, ClockCorrections, SSRCChanges                       int64
+	BadHeaderLines, AuthRetries                                         int64
 }
 
 // Snapshot copies the counters.
@@ -80,7 +94,10 @@ func (s *Stats) Snapshot() StatsSnapshot {
 		ErrProtocol: s.ErrProtocol.Load(), ErrNotFound: s.ErrNotFound.Load(),
 		ErrConnect: s.ErrConnect.Load(), ErrOther: s.ErrOther.Load(),
 		Units: s.Units.Load(), Packets: s.Packets.Load(), Bytes: s.Bytes.Load(),
-		Discarded: s.Discarded.Load(),
+		Discarded:   s.Discarded.Load(),
+		PacketsLost: s.PacketsLost.Load(), FramesDropped: s.FramesDropped.Load(), FramesDamaged: s.FramesDamaged.Load(),
+		TimestampJumps: s.TimestampJumps.Load(), ClockCorrections: s.ClockCorrections.Load(), SSRCChanges: s.SSRCChanges.Load(),
+		BadHeaderLines: s.BadHeaderLines.Load(), AuthRetries: s.AuthRetries.Load(),
 	}
 }
 

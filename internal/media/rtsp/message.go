@@ -20,6 +20,12 @@
 //     closed or its context is cancelled.
 //   - Errors are classified (ErrAuth, ErrTimeout, ErrProtocol, ErrNotFound,
 //     ErrTransport) and counted in Stats.
+//   - Camera faults the client survives — header lines without a colon
+//     (skipped), keep-alives answered 401 stale (retried with the new
+//     nonce), SSRC changes (followed, nothing lost), timestamp jumps and
+//     wrong clock rates (rtpdec), UDP fallbacks — are counted in Stats and
+//     reported once each through ClientOptions.Log and OnEvent, never per
+//     packet.
 package rtsp
 
 import (
@@ -125,6 +131,10 @@ type Request struct {
 	URL    *url.URL // "*" parses to a URL whose Path is "*"
 	Header Header
 	Body   []byte
+	// BadLines counts header lines that were skipped as malformed (no
+	// colon, bad name): cameras send them, and the rest of the message is
+	// still good.
+	BadLines int
 }
 
 // Response is an RTSP response.
@@ -133,6 +143,9 @@ type Response struct {
 	Reason     string
 	Header     Header
 	Body       []byte
+	BadLines   int // header lines skipped as malformed (see Request.BadLines)
+
+	junk string // a line written as is after the header (Faults.BadHeader)
 }
 
 // Methods.
@@ -252,6 +265,9 @@ func (r *Response) Marshal() []byte {
 		h.Del("Content-Length")
 	}
 	h.write(&b)
+	if r.junk != "" {
+		b.WriteString(r.junk + "\r\n")
+	}
 	b.WriteString("\r\n")
 	b.Write(r.Body)
 	return b.Bytes()
@@ -259,11 +275,15 @@ func (r *Response) Marshal() []byte {
 
 // ReadRequest reads one request from r.
 func ReadRequest(r *bufio.Reader) (*Request, error) {
-	line, h, err := readHead(r)
+	line, h, bad, err := readHead(r)
 	if err != nil {
 		return nil, err
 	}
-	return parseRequestHead(r, line, h)
+	req, err := parseRequestHead(r, line, h)
+	if req != nil {
+		req.BadLines = bad
+	}
+	return req, err
 }
 
 func requestFromLine(line string, h Header) (*Request, error) {
@@ -286,11 +306,15 @@ func requestFromLine(line string, h Header) (*Request, error) {
 
 // ReadResponse reads one response from r.
 func ReadResponse(r *bufio.Reader) (*Response, error) {
-	line, h, err := readHead(r)
+	line, h, bad, err := readHead(r)
 	if err != nil {
 		return nil, err
 	}
-	return parseResponse(r, line, h)
+	resp, err := parseResponse(r, line, h)
+	if resp != nil {
+		resp.BadLines = bad
+	}
+	return resp, err
 }
 
 func parseResponse(r *bufio.Reader, line string, h Header) (*Response, error) {
@@ -333,33 +357,33 @@ func trunc(s string) string {
 	return s
 }
 
-// readHead reads the first line and the header block.
-func readHead(r *bufio.Reader) (string, Header, error) {
+// readHead reads the first line and the header block. Malformed header
+// lines are skipped and counted in bad.
+func readHead(r *bufio.Reader) (first string, h Header, bad int, err error) {
 	budget := MaxHeaderBytes
-	first := ""
 	// Tolerate blank lines between messages (keep-alive CRLFs).
 	for {
 		l, err := readLine(r, &budget)
 		if err != nil {
-			return "", nil, err
+			return "", nil, 0, err
 		}
 		if l != "" {
 			first = l
 			break
 		}
 	}
-	h := Header{}
+	h = Header{}
 	lastKey := ""
 	for n := 0; ; n++ {
 		if n > MaxHeaderLines {
-			return "", nil, fmt.Errorf("%w: more than %d header lines", ErrProtocol, MaxHeaderLines)
+			return "", nil, 0, fmt.Errorf("%w: more than %d header lines", ErrProtocol, MaxHeaderLines)
 		}
 		l, err := readLine(r, &budget)
 		if err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return "", nil, err
+			return "", nil, 0, err
 		}
 		if l == "" {
 			break
@@ -370,18 +394,17 @@ func readHead(r *bufio.Reader) (string, Header, error) {
 			continue
 		}
 		i := strings.IndexByte(l, ':')
-		if i <= 0 {
-			return "", nil, fmt.Errorf("%w: malformed header line %q", ErrProtocol, trunc(l))
+		if i <= 0 || !isToken(strings.TrimSpace(l[:i])) {
+			bad++ // a line without a colon or with a bad name: skipped, counted
+			lastKey = ""
+			continue
 		}
 		k := strings.TrimSpace(l[:i])
-		if !isToken(k) {
-			return "", nil, fmt.Errorf("%w: malformed header name %q", ErrProtocol, trunc(k))
-		}
 		k = CanonicalKey(k)
 		h[k] = append(h[k], strings.TrimSpace(l[i+1:]))
 		lastKey = k
 	}
-	return first, h, nil
+	return first, h, bad, nil
 }
 
 func readLine(r *bufio.Reader, budget *int) (string, error) {

@@ -117,35 +117,36 @@ func (s *Session) sendReceiverReports() {
 }
 
 // ssrcLock holds a track to the SSRC it started with, so that stray or
-// garbage packets cannot reset the depacketiser; a new SSRC is accepted
-// only after it has sent ssrcSwitchAfter packets in a row (a camera that
-// restarted its encoder).
+// garbage packets cannot reset the depacketiser. A new SSRC is followed
+// as soon as a second packet confirms it (the next sequence number from
+// the same SSRC: a camera that restarted its encoder, never garbage); its
+// first packet is held meanwhile and replayed, so nothing is lost.
 type ssrcLock struct {
 	set       bool
 	ssrc      uint32
 	candidate uint32
-	count     int
+	candSeq   uint16
+	candOn    bool
+	held      []byte // the candidate's first packet (reused buffer)
 }
 
-const ssrcSwitchAfter = 25
-
-func (l *ssrcLock) accept(ssrc uint32) bool {
+// accept reports whether a packet of ssrc with sequence number seq and
+// bytes raw is to be taken; on a switch, replay is the held first packet
+// of the new SSRC, to be taken before this one. replay is valid until the
+// next call.
+func (l *ssrcLock) accept(ssrc uint32, seq uint16, raw []byte) (ok bool, replay []byte) {
 	switch {
 	case !l.set:
 		l.set, l.ssrc = true, ssrc
-		return true
+		return true, nil
 	case ssrc == l.ssrc:
-		l.count = 0
-		return true
-	case ssrc == l.candidate:
-		l.count++
-		if l.count >= ssrcSwitchAfter {
-			l.ssrc, l.count = ssrc, 0
-			return true
-		}
-		return false
+		return true, nil
+	case l.candOn && ssrc == l.candidate && seq == l.candSeq+1:
+		l.ssrc, l.candOn = ssrc, false
+		return true, l.held
 	default:
-		l.candidate, l.count = ssrc, 1
-		return false
+		l.candidate, l.candSeq, l.candOn = ssrc, seq, true
+		l.held = append(l.held[:0], raw...)
+		return false, nil
 	}
 }

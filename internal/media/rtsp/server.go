@@ -28,6 +28,25 @@ type Faults struct {
 	OmitSprop       bool          // leave sprop-parameter-sets (and VPS/SPS/PPS) out of the SDP
 	EarlyRTP        bool          // send RTP before the PLAY answer
 	RefuseUDP       bool          // answer UDP SETUPs with 461
+	ReorderPercent  float64       // send this share of RTP packets after the packet that follows them
+
+	// TimestampJump: after this long playing, RTP time jumps forward 1 h;
+	// after twice this long, back 5 s (MED-4, RET-3).
+	TimestampJump time.Duration
+	// ClockRate, when set, is the video clock rate the SDP announces
+	// (e.g. 1000), while packets are stamped at 90 kHz.
+	ClockRate int
+	// SSRCEvery restarts the RTP stream (new SSRC, sequence number and
+	// timestamp offset) every interval.
+	SSRCEvery time.Duration
+	// BadHeader adds a header line without a colon to every answer.
+	BadHeader bool
+	// StaleNonce answers keep-alives whose Digest nonce is older than this
+	// with 401 and a fresh nonce, stale=true.
+	StaleNonce time.Duration
+	// Every BurstEvery, the sender holds units for Burst, then sends them
+	// back to back (a camera that buffers and bursts).
+	BurstEvery, Burst time.Duration
 }
 
 // ServerCounters count what a Server sent to players. Fields are updated
@@ -35,6 +54,11 @@ type Faults struct {
 type ServerCounters struct {
 	VideoUnits atomic.Int64 // video access units packetised and written
 	AudioUnits atomic.Int64 // audio units packetised and written
+	// VideoWhole counts video units of which every packet was sent
+	// (Faults.DropPercent drops some): what a receiver can keep whole.
+	VideoWhole  atomic.Int64
+	StaleNonces atomic.Int64 // keep-alives answered 401 stale (Faults.StaleNonce)
+	KeepAlives  atomic.Int64 // keep-alives answered 200 in a playing session
 }
 
 // Server serves the streams of a hub over RTSP and accepts published ones.

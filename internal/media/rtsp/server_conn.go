@@ -63,6 +63,9 @@ func (c *serverConn) serve() {
 			// Answers to nothing we asked: ignore.
 		case *Request:
 			resp := c.handle(m)
+			if c.srv.Faults.BadHeader {
+				resp.junk = "X-Vendor-Extension-Without-Colon"
+			}
 			resp.Header.Set("CSeq", m.Header.Get("CSeq"))
 			resp.Header.Set("Server", "Vigil")
 			if c.sess != nil && resp.Header.Get("Session") == "" && m.Method != MethodTeardown {
@@ -102,6 +105,12 @@ func (c *serverConn) handle(req *Request) *Response {
 		r.Header.Set("Public", "OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, RECORD, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER")
 		return r
 	case MethodGetParameter, MethodSetParameter:
+		if r := c.staleNonce(req); r != nil {
+			return r
+		}
+		if cn := c.srv.Counters; cn != nil && c.sess != nil {
+			cn.KeepAlives.Add(1)
+		}
 		return status(StatusOK)
 	case MethodDescribe:
 		return c.describe(req, name)
@@ -199,6 +208,13 @@ func (s *Server) sdpFor(tracks []media.Track, local net.Addr) ([]byte, error) {
 		md := rtpdec.MediaDescription(t, payloadType(i, t))
 		if md == nil {
 			return nil, fmt.Errorf("track %d: codec %s cannot be described", i, t.Codec)
+		}
+		if s.Faults.ClockRate > 0 && t.Codec.IsVideo() {
+			for j, a := range md.Attributes {
+				if a.Key == "rtpmap" {
+					md.Attributes[j].Value = strings.Replace(a.Value, "/90000", "/"+strconv.Itoa(s.Faults.ClockRate), 1)
+				}
+			}
 		}
 		md.Attributes = append(md.Attributes, sdp.NewAttribute("control", "trackID="+strconv.Itoa(i)))
 		sd.MediaDescriptions = append(sd.MediaDescriptions, md)
@@ -324,4 +340,35 @@ func (c *serverConn) remoteIP() net.IP {
 		return a.IP
 	}
 	return nil
+}
+
+// staleNonce plays Faults.StaleNonce: a keep-alive of a playing session
+// whose Digest nonce is older than that gets 401 with a fresh nonce and
+// stale=true, as cameras that rotate nonces answer.
+func (c *serverConn) staleNonce(req *Request) *Response {
+	f := c.srv.Faults.StaleNonce
+	if f <= 0 || c.srv.auth == nil || c.sess == nil {
+		return nil
+	}
+	h := req.Header.Get("Authorization")
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if !strings.EqualFold(scheme, "digest") {
+		return nil
+	}
+	now := time.Now()
+	age, ok := c.srv.auth.nonceAge(parseAuthParams(rest)["nonce"], now)
+	if ok && age < f {
+		return nil
+	}
+	if cn := c.srv.Counters; cn != nil {
+		cn.StaleNonces.Add(1)
+	}
+	resp := status(StatusUnauthorized)
+	for _, ch := range c.srv.auth.challenges(now) {
+		if strings.HasPrefix(ch, "Digest ") {
+			ch += ", stale=true"
+		}
+		resp.Header.Add("WWW-Authenticate", ch)
+	}
+	return resp
 }

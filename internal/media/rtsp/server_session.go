@@ -266,6 +266,12 @@ type sender struct {
 	last []media.Unit // the last unit sent per track, for sender reports
 	buf  bytes.Buffer
 	rng  *rand.Rand
+
+	late    []byte       // a packet held back to be sent after the next (Faults.ReorderPercent)
+	held    []media.Unit // units held back (Faults.Burst)
+	jumped  int          // timestamp jumps played (Faults.TimestampJump)
+	ssrcAt  time.Time    // last SSRC restart (Faults.SSRCEvery)
+	burstAt time.Time    // start of the next burst hold (Faults.BurstEvery)
 }
 
 func newSender(s *serverSession) (*sender, error) {
@@ -314,6 +320,26 @@ func (snd *sender) run(ctx context.Context, started chan struct{}) {
 		if u.Track >= len(s.trans) || !s.trans[u.Track].set {
 			continue
 		}
+		if f.BurstEvery > 0 && f.Burst > 0 {
+			if snd.burstAt.IsZero() {
+				snd.burstAt = start.Add(f.BurstEvery)
+			}
+			if !now.Before(snd.burstAt) && now.Before(snd.burstAt.Add(f.Burst)) {
+				snd.held = append(snd.held, u) // held, sent at the end of the hold
+				continue
+			}
+			if !now.Before(snd.burstAt.Add(f.Burst)) {
+				snd.burstAt = snd.burstAt.Add(f.BurstEvery)
+			}
+			for _, h := range snd.held {
+				if err := snd.send(h); err != nil {
+					return
+				}
+			}
+			clear(snd.held)
+			snd.held = snd.held[:0]
+		}
+		snd.faults(now.Sub(start), now)
 		if g := s.reader.Generation(); g != snd.gen {
 			snd.gen = g
 			for i, t := range s.reader.Tracks() {
@@ -357,16 +383,30 @@ func (snd *sender) send(u media.Unit) error {
 	f := s.srv.Faults
 	tr := s.trans[u.Track]
 	snd.buf.Reset()
+	whole := true
 	for _, p := range pkts {
 		if f.DropPercent > 0 && snd.rng.Float64()*100 < f.DropPercent {
+			whole = false
 			continue
 		}
 		b, err := p.Marshal()
 		if err != nil {
+			whole = false
+			continue
+		}
+		if f.ReorderPercent > 0 && snd.late == nil && snd.rng.Float64()*100 < f.ReorderPercent {
+			snd.late = b // sent after the next packet
 			continue
 		}
 		if err := snd.emit(tr, b, false); err != nil {
 			return err
+		}
+		if snd.late != nil {
+			late := snd.late
+			snd.late = nil
+			if err := snd.emit(tr, late, false); err != nil {
+				return err
+			}
 		}
 		if f.GarbagePercent > 0 && snd.rng.Float64()*100 < f.GarbagePercent {
 			g := make([]byte, 12+snd.rng.IntN(200))
@@ -378,7 +418,36 @@ func (snd *sender) send(u media.Unit) error {
 			}
 		}
 	}
+	if c := s.srv.Counters; c != nil && whole && u.Track < len(s.tracks) && s.tracks[u.Track].Codec.IsVideo() {
+		c.VideoWhole.Add(1)
+	}
 	return snd.flush()
+}
+
+// faults plays the timing faults: timestamp jumps and SSRC restarts.
+func (snd *sender) faults(playing time.Duration, now time.Time) {
+	f := snd.s.srv.Faults
+	if f.TimestampJump > 0 && snd.jumped < 2 && playing >= time.Duration(snd.jumped+1)*f.TimestampJump {
+		by := int64(3600) // +1 h, then −5 s
+		if snd.jumped == 1 {
+			by = -5
+		}
+		snd.jumped++
+		for i, pk := range snd.pk {
+			pk.SetTimestampOffset(pk.TimestampOffset() + uint32(by*int64(snd.s.tracks[i].ClockRate)))
+		}
+	}
+	if f.SSRCEvery > 0 {
+		if snd.ssrcAt.IsZero() {
+			snd.ssrcAt = now
+		}
+		if now.Sub(snd.ssrcAt) >= f.SSRCEvery {
+			snd.ssrcAt = now
+			for _, pk := range snd.pk {
+				pk.Restart(rand.Uint32())
+			}
+		}
+	}
 }
 
 // emit queues a TCP frame (flushed per unit) or sends a UDP datagram.

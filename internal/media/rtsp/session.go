@@ -39,6 +39,8 @@ type Session struct {
 	errMu  sync.Mutex
 	err    error
 	closed sync.Once
+
+	authFails int // 401s to keep-alives in a row (readControl only)
 }
 
 type clientTrack struct {
@@ -53,6 +55,7 @@ type clientTrack struct {
 	rr      rrState
 	pt      uint8 // payload type from the SDP
 	ssrc    ssrcLock
+	seen    rtpdec.ReceiverStats // counted into Stats so far
 }
 
 // Pull connects to rawurl, negotiates a session and starts playing it. ctx
@@ -77,6 +80,7 @@ func Pull(ctx context.Context, rawurl string, opts ClientOptions) (*Session, err
 		if err != nil {
 			if !last && errors.Is(err, ErrTransport) {
 				st.Fallbacks.Add(1)
+				opts.event(u, EventFallback, fmt.Sprintf("%s refused (%v); trying %s", kind, err, kinds[i+1]))
 				continue
 			}
 			return nil, st.count(fmt.Errorf("pull %s: %w", redact(u), err))
@@ -88,6 +92,7 @@ func Pull(ctx context.Context, rawurl string, opts ClientOptions) (*Session, err
 			case <-time.After(opts.UDPTimeout):
 				s.Close()
 				st.Fallbacks.Add(1)
+				opts.event(u, EventFallback, fmt.Sprintf("no UDP packet within %s; trying tcp", opts.UDPTimeout))
 				continue
 			case <-ctx.Done():
 				s.Close()
@@ -213,7 +218,11 @@ func (s *Session) describe(resp *Response) error {
 			return err
 		}
 		idx := len(s.tracks)
-		recv, err := rtpdec.NewReceiver(tr, idx, rtpdec.OptionsFromMediaDescription(md))
+		ropts := rtpdec.OptionsFromMediaDescription(md)
+		ropts.OnEvent = func(e rtpdec.Event) {
+			s.opts.event(s.c.url, e.Kind, fmt.Sprintf("track %d (%s): %s", idx, tr.Codec, e.Detail))
+		}
+		recv, err := rtpdec.NewReceiver(tr, idx, ropts)
 		if err != nil {
 			skipped = append(skipped, err.Error())
 			continue
@@ -402,6 +411,17 @@ func (s *Session) readControl() {
 			s.c.answerServerRequest(m)
 			s.ctlMu.Unlock()
 		case *Response:
+			s.c.noteBadLines("keep-alive", m.BadLines)
+			switch {
+			case m.StatusCode == StatusUnauthorized:
+				if err := s.reauth(m); err != nil {
+					s.fail(s.opts.Stats.count(err))
+					return
+				}
+				continue
+			case m.StatusCode >= 200 && m.StatusCode < 300:
+				s.authFails = 0
+			}
 			switch {
 			case m.StatusCode == StatusSessionNotFound:
 				s.fail(s.opts.Stats.count(fmt.Errorf("%w: keep-alive: session lost (454)", ErrProtocol)))
@@ -430,6 +450,7 @@ func watchInterval(timeout time.Duration) time.Duration {
 // receiver reports.
 func (s *Session) maintain() {
 	defer s.wg.Done()
+	defer s.syncStats()
 	ka := s.c.keepAliveInterval()
 	// Keep-alives go out at most a quarter interval late.
 	every := max(min(watchInterval(s.opts.Timeout), ka/4), 250*time.Millisecond)
@@ -457,6 +478,7 @@ func (s *Session) maintain() {
 				nextRR = now.Add(rrInterval)
 				s.sendReceiverReports()
 			}
+			s.syncStats()
 		}
 	}
 }
@@ -486,14 +508,28 @@ func (s *Session) handleRTP(t *clientTrack, b []byte) {
 	s.firstOnce.Do(func() { close(s.gotFirst) })
 	s.deliverMu.Lock()
 	defer s.deliverMu.Unlock()
-	if !t.ssrc.accept(pkt.SSRC) {
-		st.Discarded.Add(1)
-		return
+	ok, replay := t.ssrc.accept(pkt.SSRC, pkt.SequenceNumber, b)
+	if !ok {
+		return // held: the first packet of what may be a new SSRC
 	}
+	if replay != nil {
+		// A new SSRC, confirmed by its second packet: its first goes first.
+		var first rtp.Packet
+		if first.Unmarshal(replay) == nil {
+			s.receive(t, &first, now)
+		}
+	}
+	s.receive(t, &pkt, now)
+}
+
+// receive hands one accepted packet to the track's receiver and delivers
+// the units it completes. deliverMu is held.
+func (s *Session) receive(t *clientTrack, pkt *rtp.Packet, now time.Time) {
+	st := s.opts.Stats
 	st.Packets.Add(1)
 	st.Bytes.Add(int64(len(pkt.Payload)))
-	t.rr.received(&pkt)
-	units := t.recv.HandleRTP(&pkt, now)
+	t.rr.received(pkt)
+	units := t.recv.HandleRTP(pkt, now)
 	for _, u := range units {
 		if u.Key && s.opts.OnTracks != nil {
 			if cur := t.recv.Track(); trackChanged(t.last, cur) {
@@ -515,4 +551,48 @@ func (s *Session) handleRTP(t *clientTrack, b []byte) {
 func trackChanged(a, b media.Track) bool {
 	return a.Width != b.Width || a.Height != b.Height || !bytes.Equal(a.SPS, b.SPS) ||
 		!bytes.Equal(a.PPS, b.PPS) || !bytes.Equal(a.VPS, b.VPS) || !bytes.Equal(a.AACConfig, b.AACConfig)
+}
+
+// syncStats adds what the receivers counted since the last call to Stats.
+func (s *Session) syncStats() {
+	st := s.opts.Stats
+	s.deliverMu.Lock()
+	defer s.deliverMu.Unlock()
+	for _, t := range s.tracks {
+		r := t.recv.Stats()
+		st.PacketsLost.Add(int64(r.Lost - t.seen.Lost))
+		st.FramesDropped.Add(int64(r.DroppedUnits - t.seen.DroppedUnits))
+		st.FramesDamaged.Add(int64(r.DamagedUnits - t.seen.DamagedUnits))
+		st.TimestampJumps.Add(int64(r.TimestampJumps) - int64(t.seen.TimestampJumps))
+		st.ClockCorrections.Add(int64(r.ClockCorrections - t.seen.ClockCorrections))
+		st.SSRCChanges.Add(int64(r.SSRCChanges - t.seen.SSRCChanges))
+		t.seen = r
+	}
+}
+
+// maxAuthRetries bounds the 401 answers to keep-alives in a row before the
+// session is given up as unauthorised.
+const maxAuthRetries = 3
+
+// reauth answers a 401 to a keep-alive (a camera that rotates its nonce
+// and says stale=true): it takes the new challenge and sends the
+// keep-alive again at once.
+func (s *Session) reauth(m *Response) error {
+	s.authFails++
+	if s.c.user == "" || s.authFails > maxAuthRetries {
+		return fmt.Errorf("keep-alive: %w", &StatusError{Method: "keep-alive", Code: m.StatusCode, Reason: m.Reason})
+	}
+	s.ctlMu.Lock()
+	a, err := newClientAuth(s.c.user, s.c.pass, m.Header.Values("WWW-Authenticate"))
+	if err == nil {
+		s.c.auth = a
+	}
+	s.ctlMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("keep-alive: %w", err)
+	}
+	s.opts.Stats.AuthRetries.Add(1)
+	stale := strings.Contains(strings.ToLower(strings.Join(m.Header.Values("WWW-Authenticate"), " ")), "stale=true")
+	s.opts.event(s.c.url, EventAuthRetry, fmt.Sprintf("keep-alive answered 401 (stale nonce: %v); retried with the new nonce", stale))
+	return s.c.sendKeepAlive(&s.ctlMu)
 }

@@ -7,7 +7,11 @@ import { tid } from '../testid';
 import { UnitSelect, useUnits } from '../units';
 import CameraForm from '../registry/CameraForm';
 import { placeLabel } from '../registry/hooks';
-import { cameraStates, type Camera, type CameraChange } from '../registry/types';
+import { cameraStates, type Camera, type CameraChange, type Ingest } from '../registry/types';
+
+const ingestColor: Record<string, string> = { idle: 'default', connecting: 'blue', streaming: 'green', failing: 'red' };
+const ingestCounters = ['packets_lost', 'frames_dropped', 'frames_damaged', 'reconnects', 'fallbacks', 'clock_corrections', 'timestamp_jumps',
+  'ssrc_changes', 'bad_header_lines', 'auth_retries'] as const;
 
 const stateColor: Record<string, string> = { registered: 'default', admitted: 'blue', online: 'green', offline: 'orange', deregistered: 'red' };
 
@@ -23,6 +27,23 @@ export default function Cameras() {
   const [history, setHistory] = useState<{ camera: Camera; changes: CameraChange[] } | null>(null);
   const [deregistering, setDeregistering] = useState<Camera | null>(null);
   const [deregForm] = Form.useForm<{ reason: string; replacement_plan?: string }>();
+  const [ingest, setIngest] = useState<Record<string, Ingest>>({});
+
+  // The live ingest state of the cameras the recorder pulls (MED-1), every 5 s.
+  useEffect(() => {
+    let stop = false;
+    const poll = async () => {
+      try {
+        const r = await api.get<{ cameras: Ingest[] }>('/ingest', { quiet: true });
+        if (!stop) setIngest(Object.fromEntries((r.cameras ?? []).map((x) => [x.camera_id, x])));
+      } catch {
+        // not shown: the column stays as it was
+      }
+    };
+    void poll();
+    const id = window.setInterval(() => void poll(), 5000);
+    return () => { stop = true; window.clearInterval(id); };
+  }, []);
 
   const load = useCallback(async () => {
     setLoading(true);
@@ -109,6 +130,28 @@ export default function Cameras() {
           {
             title: t('camera.state'), dataIndex: 'state',
             render: (s: string, c) => <Tag color={stateColor[s]} data-testid={`camera-state-${c.code}`} data-state={s}>{tk(`cameraState.${s}`, s)}</Tag>,
+          },
+          {
+            title: t('camera.ingest'), key: 'ingest',
+            render: (_: unknown, c) => {
+              const g = ingest[c.id];
+              const s = g?.state ?? 'idle';
+              const tip = g && (
+                <div data-testid={`camera-ingest-detail-${c.code}`}>
+                  <div>{t('camera.transport')}: {tk(`transport.${g.transport ?? 'auto'}`, g.transport ?? 'auto')}</div>
+                  {g.last_error && <div>{t('ingest.lastError')}: {g.last_error}</div>}
+                  {g.last_event && <div>{t('ingest.lastEvent')}: {g.last_event}</div>}
+                  {ingestCounters.filter((k) => (g.counters?.[k] ?? 0) > 0).map((k) => (
+                    <div key={k}>{tk(`ingestCounter.${k}`, k)}: {g.counters?.[k]}</div>
+                  ))}
+                </div>
+              );
+              return (
+                <Tooltip title={tip}>
+                  <Tag color={ingestColor[s]} data-testid={`camera-ingest-${c.code}`} data-state={s}>{tk(`ingestState.${s}`, s)}</Tag>
+                </Tooltip>
+              );
+            },
           },
           {
             title: t('camera.completeness'), dataIndex: 'completeness', width: 170,

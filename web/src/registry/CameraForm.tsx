@@ -6,11 +6,12 @@ import { useI18n } from '../i18n';
 import { UnitSelect } from '../units';
 import type { Unit } from '../types';
 import { placeOptions, useProhibitedPlaces, useSites, useSystems } from './hooks';
-import { cameraTypes, fundings, recordingModes, type Camera, type CameraFile } from './types';
+import { cameraTypes, fundings, recordingModes, transports, type Camera, type CameraFile } from './types';
 
 interface Fields extends Omit<CameraFile, 'extended'> {
   extended?: Array<{ key: string; value: string }>;
   source_url?: string;
+  transport?: string;
 }
 
 const codeRe = /^\d{20}$/;
@@ -42,7 +43,7 @@ export default function CameraForm(props: { camera: Camera | 'new' | null; units
     if (camera === null) return;
     form.resetFields();
     if (camera === 'new') {
-      form.setFieldsValue({ recording_mode: 'continuous', public: false, signage: false, extended: [] });
+      form.setFieldsValue({ recording_mode: 'continuous', transport: 'auto', public: false, signage: false, extended: [] });
       return;
     }
     const { extended, ...rest } = camera;
@@ -57,6 +58,7 @@ export default function CameraForm(props: { camera: Camera | 'new' | null; units
     const body: Record<string, unknown> = { extended, azimuth: v.azimuth ?? null };
     for (const k of inputKeys) if (v[k] !== undefined && v[k] !== null) body[k] = v[k];
     if (v.source_url) body.source_url = v.source_url;
+    if (v.transport) body.transport = v.transport;
     try {
       if (camera === 'new') await api.post('/cameras', body, { quiet: true });
       else if (camera) await api.call('PUT', `/cameras/${encodeURIComponent(camera.id)}`, body, { quiet: true });
@@ -129,6 +131,11 @@ export default function CameraForm(props: { camera: Camera | 'new' | null; units
           <Col span={8}>
             <Form.Item name="recording_mode" label={t('camera.recordingMode')}>
               <Select options={recordingModes.map((m) => ({ value: m, label: tk(`recordingMode.${m}`, m) }))} data-testid="camera-form-recording" />
+            </Form.Item>
+          </Col>
+          <Col span={8}>
+            <Form.Item name="transport" label={t('camera.transport')} extra={t('camera.transportHelp')}>
+              <Select options={transports.map((m) => ({ value: m, label: tk(`transport.${m}`, m) }))} data-testid="camera-form-transport" />
             </Form.Item>
           </Col>
         </Row>

@@ -10,6 +10,8 @@ export const cameraTypes = ['fixed', 'ptz', 'dome', 'panoramic', 'mobile', 'body
 export const cameraStates = ['registered', 'admitted', 'online', 'offline', 'deregistered'] as const;
 export const fundings = ['government', 'private'] as const;
 export const recordingModes = ['continuous', 'on_demand', 'off'] as const;
+/** How the recorder asks a camera for RTP (MED-1). */
+export const transports = ['auto', 'tcp', 'udp', 'multicast'] as const;
 export const zoneKinds = ['military', 'classified', 'other'] as const;
 export const filingStates = ['submitted', 'accepted', 'returned'] as const;
 export const filingKinds = ['initial', 'change', 'cancellation'] as const;
@@ -57,6 +59,7 @@ export interface Camera extends CameraFile {
   state: string;
   enabled?: boolean;
   has_source?: boolean;
+  transport?: string;
   completeness: number;
   missing?: string[];
   signage_missing?: boolean;
@@ -183,4 +186,17 @@ export interface Overlap {
   method?: string;
   error_bound?: number;
   cameras?: Array<{ id: string; share: number }>;
+}
+
+/** A camera's ingest state (GET /ingest, MED-1). */
+export interface Ingest {
+  camera_id: string;
+  state: 'idle' | 'connecting' | 'streaming' | 'failing';
+  since?: string;
+  transport?: string;
+  last_error?: string;
+  last_error_at?: string;
+  last_event?: string;
+  last_event_at?: string;
+  counters?: Record<string, number>;
 }
