@@ -5,13 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"vigil/internal/i18n"
+	"vigil/internal/media"
 	"vigil/internal/media/rtsp"
 	"vigil/internal/policy"
 	"vigil/internal/record"
 	"vigil/internal/registry"
+	"vigil/internal/sim"
 )
 
 // startRecording runs the recorder for the registry's cameras, the
@@ -30,7 +34,7 @@ func (a *App) startRecording(ctx context.Context) error {
 	if a.cfg.Demo == 0 {
 		return nil
 	}
-	ids, wait, err := record.StartDemo(a.bg, a.Hub, a.Recorder, a.cfg.Demo, a.registerDemoCamera)
+	ids, wait, err := startDemo(a.bg, a.Hub, a.Recorder, a.cfg.Demo, a.registerDemoCamera, a.log)
 	if err != nil {
 		return fmt.Errorf("demo cameras: %w", err)
 	}
@@ -40,11 +44,40 @@ func (a *App) startRecording(ctx context.Context) error {
 	return nil
 }
 
+// startDemo starts n simulated cameras (`vigil serve --demo N`): each
+// publishes the simulator's clip (H.264 with AAC) into the hub under the id
+// register gives it (its registry file, so the gate knows its unit) and is
+// recorded. The simulator lives here, not in the recorder: production
+// recording does not depend on it. It returns at once; everything stops
+// when ctx ends, and wait blocks until it has.
+func startDemo(ctx context.Context, hub *media.Hub, rec *record.Recorder, n int,
+	register func(ctx context.Context, i int) (string, error), log *slog.Logger) (ids []string, wait func(), err error) {
+	for i := 1; i <= n; i++ {
+		id, err := register(ctx, i)
+		if err != nil {
+			return nil, nil, fmt.Errorf("demo camera %d: %w", i, err)
+		}
+		ids = append(ids, id)
+	}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if err := sim.Publish(ctx, hub, id, sim.Options{Audio: media.AAC}); err != nil {
+				log.Error("demo camera", "camera", id, "err", err)
+			}
+		}()
+		go func() { defer wg.Done(); rec.Record(ctx, id, id) }()
+	}
+	return ids, wg.Wait, nil
+}
+
 // registerDemoCamera gives the i-th demo camera a registry file in the root
 // unit (once; a restart finds it by its code), so that the gate knows its
 // unit like any other camera's. Its name is in the console's default
 // language, zh-CN.
-func (a *App) registerDemoCamera(ctx context.Context, i int, _ string) (string, error) {
+func (a *App) registerDemoCamera(ctx context.Context, i int) (string, error) {
 	code := fmt.Sprintf("11010100001320%06d", i)
 	var id string
 	err := a.DB.QueryRow(ctx, `SELECT id FROM cameras WHERE code = ?`, code).Scan(&id)

@@ -171,6 +171,8 @@ func matrix() map[string]route {
 		"POST /cameras/{id}/whep":        {path: "/cameras/{camera}/whep?purpose=x", body: sdpOffer, ctype: "application/sdp", allow: []string{sysAdm, unitAd, watchr, invest}, note: hidden},
 		"GET /cameras/{id}/live/info":    {path: "/cameras/{camera}/live/info?purpose=x", allow: []string{sysAdm, unitAd, watchr, invest}, note: hidden},
 		"GET /cameras/{id}/live.mp4":     {path: "/cameras/{camera}/live.mp4?purpose=x", allow: []string{sysAdm, unitAd, watchr, invest}, note: hidden},
+		"GET /cameras/{id}/ingest":       {path: "/cameras/{camera}/ingest", allow: camRead, note: hidden},
+		"GET /ingest":                    {path: "/ingest", allow: camRead, note: filtered},
 		"GET /cameras/{id}/snapshot.jpg": {path: "/cameras/{camera}/snapshot.jpg?purpose=x", allow: []string{sysAdm, unitAd, watchr, invest}, note: hidden},
 		// knownGap: live.go answers 501 (PTZ not configured) before the gate.
 		"POST /cameras/{id}/ptz": {path: "/cameras/{camera}/ptz", body: map[string]any{"action": "stop"}, allow: []string{sysAdm, unitAd}, note: knownGap},
@@ -358,7 +360,7 @@ func newMatrixEnv(t *testing.T, db *store.DB) *matrixEnv {
 	srv := httptest.NewServer(New(Deps{Now: now, DB: db, Audit: l, Identity: idsvc, Gate: gate,
 		Registry:   registry.New(db, l, p, kr, registry.DirStore{Dir: t.TempDir()}),
 		Recordings: RecordingDeps{Playback: playback.NewService(x, st, gate), Retention: retention.New(x, st, l, p)},
-		Live:       LiveDeps{Live: lv}, Profile: p, Keyring: kr, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+		Live:       LiveDeps{Live: lv}, Ingest: IngestDeps{Recorder: record.New(media.NewHub(), st, x, l, record.Options{})}, Profile: p, Keyring: kr, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	t.Cleanup(srv.Close)
 	e := &matrixEnv{t: t, srv: srv, db: db, ids: map[string]string{}, hc: map[string]*http.Client{}, csrf: map[string]string{}}
 	signIn := func(role, user, pw string) {

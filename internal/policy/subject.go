@@ -126,6 +126,21 @@ func (s *Subject) Scopes(perm Permission) []string {
 	return out
 }
 
+// CameraPermissions are the permissions that show a camera (any of them):
+// reading its file and state, not its video, which is the gate's.
+var CameraPermissions = []Permission{CameraAdmin, CameraLive, CameraPlay, CameraExport, CameraPTZ}
+
+// SeesCameras reports whether the subject may see the cameras of the unit
+// at unitPath: it holds one of CameraPermissions over it.
+func (s *Subject) SeesCameras(unitPath string) bool {
+	for _, p := range CameraPermissions {
+		if s.Can(p, unitPath) {
+			return true
+		}
+	}
+	return false
+}
+
 // Permissions returns the distinct permissions the subject holds anywhere.
 func (s *Subject) Permissions() []Permission {
 	seen := map[Permission]bool{}

@@ -2,11 +2,15 @@ package record
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"sync"
 	"time"
 
 	"vigil/internal/media/rtsp"
+	"vigil/internal/policy"
+	"vigil/internal/problem"
+	"vigil/internal/store"
 )
 
 // Ingest states of a camera's stream (MED-1): what the recorder's RTSP
@@ -179,4 +183,44 @@ func (r *Recorder) ingestEvent(ctx context.Context, e *ingestEntry, ev rtsp.Even
 	if err := r.index.MarkGap(ctx, camera, at, at, cause, ev.Detail); err != nil {
 		r.opts.Log.Error("record: mark discontinuity", "camera", camera, "err", err)
 	}
+}
+
+// IngestIdle is the state of a camera the recorder does not pull (not
+// enabled, not recorded continuously, or without a stream URL).
+const IngestIdle = "idle"
+
+// IngestFor returns camera id's ingest state as subj may see it (MED-1):
+// a camera outside the subject's sight is not found, like any camera read.
+func (r *Recorder) IngestFor(ctx context.Context, subj *policy.Subject, id string) (Ingest, error) {
+	c, err := LookupCamera(ctx, r.index.DB(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !subj.SeesCameras(c.UnitPath)) {
+		return Ingest{}, problem.NotFound("registry.camera_not_found", problem.P{"id": id})
+	}
+	if err != nil {
+		return Ingest{}, err
+	}
+	if st, ok := r.Ingest(c.ID); ok {
+		return st, nil
+	}
+	return Ingest{CameraID: c.ID, State: IngestIdle}, nil
+}
+
+// IngestsFor returns the ingest state of every camera the recorder pulls
+// that subj may see.
+func (r *Recorder) IngestsFor(ctx context.Context, subj *policy.Subject) ([]Ingest, error) {
+	cams, err := RecordableCameras(ctx, r.index.DB())
+	if err != nil {
+		return nil, err
+	}
+	paths := make(map[string]string, len(cams))
+	for _, c := range cams {
+		paths[c.ID] = c.UnitPath
+	}
+	out := []Ingest{}
+	for _, st := range r.Ingests() {
+		if p, ok := paths[st.CameraID]; ok && subj.SeesCameras(p) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
 }

@@ -3,15 +3,12 @@ package record
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"strings"
 	"sync"
 	"time"
 
-	"vigil/internal/media"
 	"vigil/internal/media/rtsp"
-	"vigil/internal/sim"
 	"vigil/internal/store"
 )
 
@@ -169,38 +166,4 @@ func streamCause(err error) string {
 		return CauseNetwork
 	}
 	return CauseCameraOffline
-}
-
-// DemoCameraID names the i-th demo camera (1-based).
-func DemoCameraID(i int) string { return fmt.Sprintf("demo%d", i) }
-
-// StartDemo starts n simulated cameras (`vigil serve --demo N`): each
-// publishes the simulator's clip (H.264 with AAC) into the hub and is
-// recorded. register, if set, is called first for each camera i (1…n) to
-// give it a registry file — so playback's gate knows its unit — and
-// returns the camera's id; without it the ids are DemoCameraID(i). The
-// hub source of a camera is named by its id. It returns at once;
-// everything stops when ctx ends, and wait blocks until it has.
-func StartDemo(ctx context.Context, hub *media.Hub, rec *Recorder, n int, register func(ctx context.Context, i int, name string) (string, error)) (ids []string, wait func(), err error) {
-	var wg sync.WaitGroup
-	for i := 1; i <= n; i++ {
-		id := DemoCameraID(i)
-		if register != nil {
-			if id, err = register(ctx, i, fmt.Sprintf("Demo camera %d", i)); err != nil {
-				return nil, nil, fmt.Errorf("demo camera %d: %w", i, err)
-			}
-		}
-		ids = append(ids, id)
-	}
-	for _, id := range ids {
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			if err := sim.Publish(ctx, hub, id, sim.Options{Audio: media.AAC}); err != nil {
-				rec.opts.Log.Error("demo camera", "camera", id, "err", err)
-			}
-		}()
-		go func() { defer wg.Done(); rec.Record(ctx, id, id) }()
-	}
-	return ids, wg.Wait, nil
 }

@@ -2,7 +2,6 @@ package record
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -110,31 +109,6 @@ func TestDiskFullGivesWay(t *testing.T) {
 	}
 	if rep, err := Verify(context.Background(), g.index, g.store, "camF"); err != nil || !rep.OK() || rep.Deleted != 0 {
 		t.Errorf("verify: %+v %v", rep, err)
-	}
-}
-
-// TestStartDemo records N simulated cameras (`vigil serve --demo N`).
-func TestStartDemo(t *testing.T) {
-	db := storetest.Open(t, store.SQLite)
-	g := newRig(t, db, Options{SegmentLength: time.Second})
-	ctx, cancel := context.WithCancel(context.Background())
-	var registered []string
-	ids, wait, err := StartDemo(ctx, g.hub, g.rec, 3, func(_ context.Context, i int, name string) (string, error) {
-		id := fmt.Sprintf("reg%d", i)
-		registered = append(registered, id)
-		return id, nil
-	})
-	if err != nil || len(ids) != 3 || len(registered) != 3 || ids[2] != "reg3" {
-		t.Fatalf("demo: %v %v", ids, err)
-	}
-	time.Sleep(3 * time.Second)
-	cancel()
-	wait()
-	for _, id := range ids {
-		segs, _ := g.index.Chain(context.Background(), id)
-		if len(segs) < 1 {
-			t.Errorf("demo camera %s recorded nothing", id)
-		}
 	}
 }
 
