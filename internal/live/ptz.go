@@ -99,14 +99,16 @@ func (c *PTZCommand) Validate() error {
 // PTZ runs cmd on camera id after the gate has allowed it (policy.PTZ,
 // audited by the gate with the command in the method).
 func (s *Service) PTZ(ctx context.Context, subj *policy.Subject, id string, cmd PTZCommand) (PTZResult, error) {
+	// The gate first: a refused subject learns nothing of the camera's
+	// PTZ set-up, and its refusal is audited whatever the command.
+	if _, _, err := s.decide(ctx, subj, id, policy.PTZ, "", "onvif:"+string(cmd.Action)); err != nil {
+		return PTZResult{}, err
+	}
 	if err := cmd.Validate(); err != nil {
 		return PTZResult{}, err
 	}
 	if s.opts.PTZ == nil {
 		return PTZResult{}, &problem.Error{Status: http.StatusNotImplemented, Code: "live.ptz_unavailable", Params: problem.P{"id": id}}
-	}
-	if _, _, err := s.decide(ctx, subj, id, policy.PTZ, "", "onvif:"+string(cmd.Action)); err != nil {
-		return PTZResult{}, err
 	}
 	ctl, err := s.opts.PTZ.PTZ(ctx, id)
 	if err != nil {
