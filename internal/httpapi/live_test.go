@@ -78,7 +78,7 @@ func liveTestServer(t *testing.T) (*httptest.Server, *policy.Gate) {
 	}
 	t.Cleanup(func() { svc.Close() })
 	subj := &policy.Subject{UserID: "u1", Name: "张三", UnitID: "putuo", UnitName: "普陀分局",
-		Grants: []policy.Grant{{Role: "watcher", Permissions: []policy.Permission{policy.CameraLive}, ScopeUnitID: "putuo", ScopePath: "/city/putuo/"}}}
+		Grants: []policy.Grant{{Role: "watcher", Permissions: []policy.Permission{policy.CameraLive, policy.CameraPTZ}, ScopeUnitID: "putuo", ScopePath: "/city/putuo/"}}}
 	s := &Server{d: Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 	r := chi.NewRouter()
 	r.Route("/api/v1", func(r chi.Router) {

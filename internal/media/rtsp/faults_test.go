@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -46,15 +47,37 @@ func TestClientSurvivesMisbehaviour(t *testing.T) {
 		}},
 		{"loss", rtsp.Faults{DropPercent: 0.5}, rtsp.TransportUDP, func(t *testing.T, r *received) {
 			// Units touched by loss are passed on marked Damaged (or
-			// dropped when nothing of them is left); the recording decodes.
-			_, vu := r.video(t)
+			// dropped when nothing of them is left), as received (RET-3).
+			// A damaged unit, and the units that refer to it until the next
+			// keyframe, may not decode (ffmpeg does not show frames whose
+			// references are broken); every unit before the first damage
+			// does, and the file is a valid H.264 recording.
+			vi, vu := r.video(t)
 			if len(vu) == 0 {
 				t.Fatal("nothing survived 0.5% loss")
 			}
 			path, n := r.writeMP4(t)
-			checkVideo(t, probeFile(t, path), "h264", -1)
+			p := probeStreams(t, path)
+			checkVideo(t, p, "h264", -1)
 			if n < 20 {
 				t.Fatalf("%d video units written", n)
+			}
+			clean, started := 0, false // whole units written before the first damaged one
+			for _, u := range r.units {
+				if u.Track != vi {
+					continue
+				}
+				started = started || u.Key
+				if !started {
+					continue
+				}
+				if u.Damaged {
+					break
+				}
+				clean++
+			}
+			if dec, _ := strconv.Atoi(p["video"].NbReadFrames); dec < clean {
+				t.Fatalf("ffmpeg decodes %d of %d units written; the %d before the first damaged one must all decode", dec, n, clean)
 			}
 		}},
 		{"stall", rtsp.Faults{StallEvery: 500 * time.Millisecond, Stall: 800 * time.Millisecond}, rtsp.TransportTCP, func(t *testing.T, r *received) {
