@@ -254,7 +254,7 @@ func (a *App) serve() error {
 		return err
 	}
 	handler := httpapi.New(httpapi.Deps{
-		DB: a.DB, Audit: a.Audit, Identity: a.Identity, Gate: a.Gate, Registry: a.Registry,
+		Ping: a.DB.SQL().PingContext, Audit: a.Audit, Identity: a.Identity, Gate: a.Gate, Registry: a.Registry,
 		Recordings: httpapi.RecordingDeps{Playback: a.Playback, Retention: a.Retention},
 		Live:       httpapi.LiveDeps{Live: a.Live}, Ingest: httpapi.IngestDeps{Recorder: a.Recorder}, Profile: a.Profile, Keyring: a.Keyring,
 		Log: a.log, Console: web.Handler(), TLS: a.tlsEnabled(), Version: Version, Ready: a.ready.Load,

@@ -68,7 +68,7 @@ func newIDEnv(t *testing.T, db *store.DB, tweak ...func(e *idEnv, o *identity.Op
 	if _, err := e.svc.Bootstrap(context.Background(), identity.OnePassword(testAdminPassword)); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.Config.Handler = New(Deps{DB: db, Audit: log, Identity: e.svc, Keyring: kr,
+	e.srv.Config.Handler = New(Deps{Ping: db.SQL().PingContext, Audit: log, Identity: e.svc, Keyring: kr,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)

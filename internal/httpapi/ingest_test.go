@@ -55,7 +55,7 @@ func TestIngestStateHTTP_MED1(t *testing.T) {
 			"officer":  {UserID: "officer", Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.CameraLive}, ScopePath: "/u-camI/"}}},
 			"outsider": {UserID: "outsider", Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.CameraAdmin}, ScopePath: "/other/"}}},
 		}
-		s := &Server{d: Deps{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+		s := &Server{d: Deps{Ping: db.SQL().PingContext, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 		r := chi.NewRouter()
 		r.Route("/api/v1", func(r chi.Router) {
 			r.Use(func(next http.Handler) http.Handler {

@@ -355,7 +355,7 @@ func newMatrixEnv(t *testing.T, db *store.DB) *matrixEnv {
 	// written at once (coalescing has its own test).
 	var tick time.Time
 	now := func() time.Time { tick = tick.Add(2 * DefaultDenialWindow); return tick }
-	srv := httptest.NewServer(New(Deps{Now: now, DB: db, Audit: l, Identity: idsvc, Gate: gate,
+	srv := httptest.NewServer(New(Deps{Now: now, Ping: db.SQL().PingContext, Audit: l, Identity: idsvc, Gate: gate,
 		Registry:   registry.New(db, l, p, kr, registry.DirStore{Dir: t.TempDir()}),
 		Recordings: RecordingDeps{Playback: playback.NewService(x, st, gate), Retention: retention.New(x, st, l, p)},
 		Live:       LiveDeps{Live: lv}, Ingest: IngestDeps{Recorder: record.New(media.NewHub(), st, x, l, record.Options{})}, Profile: p, Keyring: kr, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))

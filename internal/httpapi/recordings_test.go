@@ -64,7 +64,7 @@ func recordingsServer(t *testing.T, db *store.DB) (*httptest.Server, []record.Se
 			Grants: []policy.Grant{{Role: "r", Permissions: scope, ScopePath: "/u-camH/"}}},
 		"outsider": {UserID: "outsider", Name: "外单位", UnitID: "other", Grants: []policy.Grant{{Role: "r", Permissions: scope, ScopePath: "/other/"}}},
 	}
-	s := &Server{d: Deps{DB: db, Audit: l, Profile: p, Keyring: kr, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	s := &Server{d: Deps{Ping: db.SQL().PingContext, Audit: l, Profile: p, Keyring: kr, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 	deps := RecordingDeps{Playback: playback.NewService(x, st, policy.NewGate(db, l, p)), Retention: retention.New(x, st, l, p)}
 	r := chi.NewRouter()
 	r.Route("/api/v1", func(r chi.Router) {

@@ -56,7 +56,7 @@ func registryServer(t *testing.T, db *store.DB) *httptest.Server {
 		"cop": {UserID: "cop", Name: "民警", UnitID: "putuo", UnitName: "putuo", UnitKind: "police",
 			Grants: []policy.Grant{{Role: "r", Permissions: []policy.Permission{policy.AdminUnits}, ScopeUnitID: "putuo", ScopePath: "/city/putuo/"}}},
 	}
-	s := &Server{d: Deps{DB: db, Audit: l, Profile: p, Keyring: kr, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	s := &Server{d: Deps{Ping: db.SQL().PingContext, Audit: l, Profile: p, Keyring: kr, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 	r := chi.NewRouter()
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(func(next http.Handler) http.Handler {

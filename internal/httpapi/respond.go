@@ -14,7 +14,6 @@ import (
 	"vigil/internal/keyring"
 	"vigil/internal/policy"
 	"vigil/internal/problem"
-	"vigil/internal/store"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -44,6 +43,7 @@ func errMethod(r *http.Request) *problem.Error {
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *problem.Error
 	var denied *policy.DeniedError
+	var missing interface{ NotFound() bool }
 	switch {
 	case errors.As(err, &pe):
 	case errors.As(err, &denied):
@@ -51,7 +51,7 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 		if denied.Reason != "" {
 			pe.Params["reason"] = denied.Reason
 		}
-	case errors.Is(err, store.ErrNotFound):
+	case errors.As(err, &missing) && missing.NotFound(): // e.g. store.ErrNotFound
 		pe = errNotFound(r)
 	default:
 		ref := keyring.RandomToken(4)

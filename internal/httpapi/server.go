@@ -27,12 +27,11 @@ import (
 	"vigil/internal/policy"
 	"vigil/internal/profile"
 	"vigil/internal/registry"
-	"vigil/internal/store"
 )
 
 // Deps are what the handlers call.
 type Deps struct {
-	DB         *store.DB
+	Ping       func(context.Context) error // /healthz: is the database reachable
 	Audit      *audit.Log
 	Identity   *identity.Service
 	Gate       *policy.Gate
@@ -114,7 +113,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.d.DB.SQL().PingContext(ctx); err != nil {
+	if s.d.Ping != nil && s.d.Ping(ctx) != nil {
 		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
 		return
 	}

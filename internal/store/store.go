@@ -49,8 +49,15 @@ type DB struct {
 	Dialect Dialect
 }
 
-// ErrNotFound is returned when a looked-up row does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned when a looked-up row does not exist. It reports
+// NotFound() true, so that the HTTP layer answers 404 without importing
+// the store.
+var ErrNotFound error = notFoundError{}
+
+type notFoundError struct{}
+
+func (notFoundError) Error() string  { return "not found" }
+func (notFoundError) NotFound() bool { return true }
 
 // IsPostgresDSN reports whether dsn selects PostgreSQL.
 func IsPostgresDSN(dsn string) bool {
