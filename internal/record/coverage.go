@@ -89,17 +89,18 @@ func buildCoverage(camera string, from, to time.Time, segs []Segment, marked []G
 		}
 		c.Spans = append(c.Spans, Span{Start: st, End: en, Segments: 1, Bytes: s.Bytes})
 	}
+	c.Spans = carveHoles(c.Spans, marked)
 	var recorded time.Duration
 	cursor := from
 	for _, sp := range c.Spans {
 		recorded += sp.End.Sub(sp.Start)
 		if sp.Start.Sub(cursor) > SpanTolerance {
-			c.Gaps = append(c.Gaps, Gap{Start: cursor, End: sp.Start, Cause: causeOf(cursor, sp.Start, marked)})
+			c.Gaps = append(c.Gaps, gapOf(cursor, sp.Start, marked))
 		}
 		cursor = sp.End
 	}
 	if to.Sub(cursor) > SpanTolerance {
-		c.Gaps = append(c.Gaps, Gap{Start: cursor, End: to, Cause: causeOf(cursor, to, marked)})
+		c.Gaps = append(c.Gaps, gapOf(cursor, to, marked))
 	}
 	c.Recorded = recorded.Seconds()
 	if total := to.Sub(from); total > 0 {
@@ -108,16 +109,52 @@ func buildCoverage(camera string, from, to time.Time, segs []Segment, marked []G
 	return c
 }
 
-// causeOf names the cause of the marked gap overlapping [a, b) most.
-func causeOf(a, b time.Time, marked []Gap) string {
-	best, bestLen := CauseUnknown, time.Duration(0)
+// gapOf is the gap [a, b) with the cause and detail of the marked gap
+// overlapping it most.
+func gapOf(a, b time.Time, marked []Gap) Gap {
+	out, bestLen := Gap{Start: a, End: b, Cause: CauseUnknown}, time.Duration(0)
 	for _, g := range marked {
 		st, en := maxTime(g.Start, a), minTime(g.End, b)
 		if d := en.Sub(st); d > bestLen {
-			best, bestLen = g.Cause, d
+			out.Cause, out.Detail, bestLen = g.Cause, g.Detail, d
 		}
 	}
-	return best
+	return out
+}
+
+// carveHoles cuts the holes the recorder marked inside segments (frames
+// missing while the stream went on, RET-5) out of the spans, so that the
+// timeline shows them as gaps although a segment covers their time. A span
+// cut in two keeps its segment count in both parts and shares its bytes by
+// duration.
+func carveHoles(spans []Span, marked []Gap) []Span {
+	for _, g := range marked {
+		if g.Cause != CauseFramesMissing || g.End.Sub(g.Start) <= SpanTolerance {
+			continue
+		}
+		out := spans[:0:0]
+		for _, sp := range spans {
+			if !g.Start.Before(sp.End) || !g.End.After(sp.Start) {
+				out = append(out, sp)
+				continue
+			}
+			total := sp.End.Sub(sp.Start)
+			share := func(a, b time.Time) int64 {
+				if total <= 0 {
+					return 0
+				}
+				return int64(float64(sp.Bytes) * float64(b.Sub(a)) / float64(total))
+			}
+			if g.Start.After(sp.Start) {
+				out = append(out, Span{Start: sp.Start, End: g.Start, Segments: sp.Segments, Bytes: share(sp.Start, g.Start)})
+			}
+			if g.End.Before(sp.End) {
+				out = append(out, Span{Start: g.End, End: sp.End, Segments: sp.Segments, Bytes: share(g.End, sp.End)})
+			}
+		}
+		spans = out
+	}
+	return spans
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -275,9 +275,10 @@ func causeDetail(cause string) string {
 
 // Gap is a span without recording and why.
 type Gap struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
-	Cause string    `json:"cause"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Cause  string    `json:"cause"`
+	Detail string    `json:"detail,omitempty"` // what was seen: the error, the frames missing, …
 }
 
 // OpenGap marks the start of a gap; CloseGap ends it.
@@ -357,7 +358,7 @@ func (x *Index) CloseGap(ctx context.Context, camera string, end time.Time) (int
 // Gaps returns the marked gaps of camera overlapping [from, to); an open
 // gap ends at to.
 func (x *Index) Gaps(ctx context.Context, camera string, from, to time.Time) ([]Gap, error) {
-	rows, err := x.db.Query(ctx, `SELECT start_us, end_us, cause FROM recording_gaps
+	rows, err := x.db.Query(ctx, `SELECT start_us, end_us, cause, detail FROM recording_gaps
 		WHERE camera_id = ? AND start_us < ? AND (end_us = 0 OR end_us > ?) ORDER BY start_us`,
 		camera, store.Micros(to), store.Micros(from))
 	if err != nil {
@@ -368,7 +369,7 @@ func (x *Index) Gaps(ctx context.Context, camera string, from, to time.Time) ([]
 	for rows.Next() {
 		var s, e int64
 		var g Gap
-		if err := rows.Scan(&s, &e, &g.Cause); err != nil {
+		if err := rows.Scan(&s, &e, &g.Cause, &g.Detail); err != nil {
 			return nil, err
 		}
 		g.Start, g.End = store.Time(s), store.Time(e)
