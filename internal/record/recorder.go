@@ -222,6 +222,21 @@ func keySeq(key string) (int64, bool) {
 // away the open segment is closed and a gap is marked, and recording
 // resumes when it is published again. It first runs Recover.
 func (r *Recorder) Record(ctx context.Context, camera, source string) error {
+	return r.record(ctx, camera, source, nil)
+}
+
+// record is Record, calling ready (if set) once recovery and the index
+// look-ups are done and the recorder waits for the source: a camera pulled
+// only after that loses none of its first frames to a recorder still
+// starting up (RunCameras starting hundreds of cameras at once).
+func (r *Recorder) record(ctx context.Context, camera, source string, ready func()) error {
+	if ready != nil {
+		defer func() {
+			if ready != nil {
+				ready()
+			}
+		}()
+	}
 	if err := storage.CheckKey(camera + "/x"); err != nil {
 		return fmt.Errorf("record: camera id %q cannot name storage objects", camera)
 	}
@@ -237,6 +252,10 @@ func (r *Recorder) Record(ctx context.Context, camera, source string) error {
 	}
 	r.update(camera, func(st *State) {})
 	for {
+		if ready != nil {
+			ready()
+			ready = nil
+		}
 		rd, err := r.hub.SubscribeWait(ctx, source, media.ReaderOptions{})
 		if err != nil {
 			return nil // ctx ended; the gap is marked at the next start

@@ -82,9 +82,16 @@ func (r *Recorder) RunCameras(ctx context.Context, db *store.DB, source SourceUR
 			copts := opts
 			copts.Transport = kinds[id]
 			sup := r.supervise(cctx, id, u[:strings.IndexByte(u, 0)], copts)
-			recDone := make(chan struct{})
-			go func() { defer wg.Done(); sup.Run(cctx) }()
-			go func() { defer wg.Done(); defer close(recDone); r.Record(cctx, id, id) }()
+			recDone, recReady := make(chan struct{}), make(chan struct{})
+			go func() { // pull once the recorder waits for the stream (RET-5)
+				defer wg.Done()
+				select {
+				case <-recReady:
+					sup.Run(cctx)
+				case <-cctx.Done():
+				}
+			}()
+			go func() { defer wg.Done(); defer close(recDone); r.record(cctx, id, id, func() { close(recReady) }) }()
 			go func() { <-recDone; close(a.done) }()
 		}
 		select {
