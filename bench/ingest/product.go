@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,6 +44,8 @@ type productOptions struct {
 	warmup     time.Duration
 	dur        time.Duration
 	fps        int
+	transport  string // the cameras' transport as registered: auto, tcp, udp
+	profiles   string // directory for pprof profiles of the server and of the simulator; empty: none
 }
 
 type productResult struct {
@@ -50,6 +53,7 @@ type productResult struct {
 	idleKB                float64 // the server's RSS before any camera was registered
 	sent, recorded        int64
 	sendRate              float64 // video frames per second per stream while measured
+	simCPU                float64 // this process's CPU % (simulator and bench) while measured
 	decodeErrors          int     // ffmpeg error lines over the sampled segments
 	sampled               int     // segments decoded
 	load                  string
@@ -72,10 +76,10 @@ func runProduct(counts []int, capacity bool, o productOptions) {
 		defer os.RemoveAll(filepath.Dir(bin))
 		o.vigil = bin
 	}
-	fmt.Printf("# product ingest benchmark: vigil serve (%s), cameras registered through the API, %s %s, %d s per count after warm-up\n",
-		pinned(o.serverCPUs), o.vcodec, o.audio, int(o.dur.Seconds()))
-	fmt.Printf("%6s %8s %12s %8s %11s %11s %10s %10s %7s %9s %8s %6s %s\n", "N", "CPU%", "CPU%/stream", "RSS MB", "idle MB",
-		"KB/str", "sent", "recorded", "lost", "fps/str", "decode", "load1", "holds")
+	fmt.Printf("# product ingest benchmark: vigil serve (%s), cameras registered through the API (transport %s), %s %s, %d s per count after warm-up\n",
+		pinned(o.serverCPUs), o.transport, o.vcodec, o.audio, int(o.dur.Seconds()))
+	fmt.Printf("%6s %8s %12s %8s %11s %11s %10s %10s %7s %9s %8s %8s %6s %s\n", "N", "CPU%", "CPU%/stream", "RSS MB", "idle MB",
+		"KB/str", "sent", "recorded", "lost", "fps/str", "decode", "sim CPU%", "load1", "holds")
 	best := 0
 	for _, n := range counts {
 		r, err := productOne(n, o)
@@ -83,9 +87,9 @@ func runProduct(counts []int, capacity bool, o productOptions) {
 			fatal(fmt.Errorf("N=%d: %w", n, err))
 		}
 		ok := r.holds(n, o.fps)
-		fmt.Printf("%6d %8.1f %12.3f %8.1f %11.0f %11.0f %10d %10d %7d %9.2f %8s %6s %v\n", n, r.cpu, r.cpu/float64(n), r.rssKB/1024,
+		fmt.Printf("%6d %8.1f %12.3f %8.1f %11.0f %11.0f %10d %10d %7d %9.2f %8s %8.1f %6s %v\n", n, r.cpu, r.cpu/float64(n), r.rssKB/1024,
 			r.idleKB/1024, (r.meanRSSKB-r.idleKB)/float64(n), r.sent, r.recorded, max(r.sent-r.recorded, 0), r.sendRate,
-			fmt.Sprintf("%d/%d", r.sampled-min(r.decodeErrors, r.sampled), r.sampled), r.load, ok)
+			fmt.Sprintf("%d/%d", r.sampled-min(r.decodeErrors, r.sampled), r.sampled), r.simCPU, r.load, ok)
 		if ok {
 			best = max(best, n)
 		} else if capacity {
@@ -145,6 +149,13 @@ func productOne(n int, o productOptions) (*productResult, error) {
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), "VIGIL_ADMIN_PASSWORD="+benchPassword)
+	var pprofAddr string
+	if o.profiles != "" {
+		if pprofAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		cmd.Env = append(cmd.Env, "VIGIL_PPROF="+pprofAddr)
+	}
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -173,7 +184,7 @@ func productOne(n int, o productOptions) (*productResult, error) {
 		return nil, err
 	}
 	idle, _ := rssKB(cmd.Process.Pid)
-	if err := registerCameras(api, n, simAddr); err != nil {
+	if err := registerCameras(api, n, simAddr, o.transport); err != nil {
 		return nil, err
 	}
 	// Warm up: every camera connected (the send rate reaches N×fps), then
@@ -188,7 +199,25 @@ func productOne(n int, o productOptions) (*productResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	_, s0, _ := cpuTicks(os.Getpid())
 	v0 := counters.VideoUnits.Load()
+	var profDone chan error
+	if o.profiles != "" {
+		profDone = make(chan error, 1)
+		go func() {
+			profDone <- fetch(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, int(o.dur.Seconds())-1),
+				filepath.Join(o.profiles, fmt.Sprintf("server-cpu-%d.pprof", n)))
+		}()
+		f, err := os.Create(filepath.Join(o.profiles, fmt.Sprintf("sim-cpu-%d.pprof", n)))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var peak, sum float64
 	var samples int
 	for deadline := time.Now().Add(o.dur); time.Now().Before(deadline); {
@@ -202,9 +231,19 @@ func productOne(n int, o productOptions) (*productResult, error) {
 		return nil, err
 	}
 	v1 := counters.VideoUnits.Load()
+	_, s1, _ := cpuTicks(os.Getpid())
+	if profDone != nil {
+		pprof.StopCPUProfile()
+		if err := <-profDone; err != nil {
+			return nil, err
+		}
+		if err := fetch("http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(o.profiles, fmt.Sprintf("server-heap-%d.pprof", n))); err != nil {
+			return nil, err
+		}
+	}
 	el := t1.Sub(t0).Seconds()
 	r := &productResult{cpu: 100 * float64(c1-c0) / clkTck / el, rssKB: peak, idleKB: idle, meanRSSKB: sum / float64(max(samples, 1)),
-		sendRate: float64(v1-v0) / el / float64(n), load: loadAvg()}
+		sendRate: float64(v1-v0) / el / float64(n), simCPU: 100 * float64(s1-s0) / clkTck / el, load: loadAvg()}
 	stopSim()
 	r.sent = counters.VideoUnits.Load()
 	// The server reads what is still in its sockets, then sees the
@@ -216,6 +255,27 @@ func productOne(n int, o productOptions) (*productResult, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// fetch saves the body of url in file.
+func fetch(url, file string) error {
+	res, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %s", url, res.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func freeAddr() (string, error) {
@@ -291,8 +351,9 @@ func signIn(base string, cmd *exec.Cmd, logs *bytes.Buffer) (*apiSession, error)
 }
 
 // registerCameras registers cameras cam1…camN in the root unit, recorded
-// continuously, as an administrator does through the API.
-func registerCameras(a *apiSession, n int, simAddr string) error {
+// continuously over transport (the camera's transport field), as an
+// administrator does through the API.
+func registerCameras(a *apiSession, n int, simAddr, transport string) error {
 	var units struct {
 		Units []struct {
 			ID       string  `json:"id"`
@@ -311,7 +372,8 @@ func registerCameras(a *apiSession, n int, simAddr string) error {
 	enabled := true
 	for i := 1; i <= n; i++ {
 		in := map[string]any{"code": fmt.Sprintf("11010100001320%06d", i), "unit_id": root, "name": fmt.Sprintf("bench %d", i),
-			"source_url": fmt.Sprintf("rtsp://%s/cam%d", simAddr, i), "enabled": &enabled, "recording_mode": "continuous"}
+			"source_url": fmt.Sprintf("rtsp://%s/cam%d", simAddr, i), "enabled": &enabled, "recording_mode": "continuous",
+			"transport": transport}
 		if err := a.call("POST", "/api/v1/cameras", in, nil); err != nil {
 			return fmt.Errorf("register camera %d: %w", i, err)
 		}
