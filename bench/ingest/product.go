@@ -122,6 +122,16 @@ func buildVigil() (string, error) {
 	return bin, nil
 }
 
+// drainWait is how long the server gets to read what is still in its
+// sockets and close the sessions' segments after the simulator stopped.
+var drainWait = func() time.Duration {
+	d, err := time.ParseDuration(os.Getenv("INGEST_DRAIN"))
+	if err != nil {
+		return 2 * time.Second
+	}
+	return d
+}()
+
 const benchPassword = "Bench-Passw0rd-Ingest-1"
 
 func productOne(n int, o productOptions) (*productResult, error) {
@@ -248,8 +258,11 @@ func productOne(n int, o productOptions) (*productResult, error) {
 	r.sent = counters.VideoUnits.Load()
 	// The server reads what is still in its sockets, then sees the
 	// sessions end; SIGINT closes the open segments.
-	time.Sleep(2 * time.Second)
+	time.Sleep(drainWait)
 	stopServer()
+	if o.profiles != "" {
+		os.WriteFile(filepath.Join(o.profiles, fmt.Sprintf("server-%d.log", n)), logs.Bytes(), 0o644)
+	}
 	r.recorded, r.sampled, r.decodeErrors, err = countRecorded(filepath.Join(data, "recordings"))
 	if err != nil {
 		return nil, err
