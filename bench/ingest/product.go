@@ -57,6 +57,7 @@ type productResult struct {
 	decodeErrors          int     // ffmpeg error lines over the sampled segments
 	sampled               int     // segments decoded
 	load                  string
+	ingest                string // the server's ingest counters summed over the cameras (GET /api/v1/ingest)
 }
 
 // holds reports whether the run kept real time with no frame lost: every
@@ -90,6 +91,7 @@ func runProduct(counts []int, capacity bool, o productOptions) {
 		fmt.Printf("%6d %8.1f %12.3f %8.1f %11.0f %11.0f %10d %10d %7d %9.2f %8s %8.1f %6s %v\n", n, r.cpu, r.cpu/float64(n), r.rssKB/1024,
 			r.idleKB/1024, (r.meanRSSKB-r.idleKB)/float64(n), r.sent, r.recorded, max(r.sent-r.recorded, 0), r.sendRate,
 			fmt.Sprintf("%d/%d", r.sampled-min(r.decodeErrors, r.sampled), r.sampled), r.simCPU, r.load, ok)
+		fmt.Printf("#   N=%d ingest counters before the simulator stopped: %s\n", n, r.ingest)
 		if ok {
 			best = max(best, n)
 		} else if capacity {
@@ -254,6 +256,7 @@ func productOne(n int, o productOptions) (*productResult, error) {
 	el := t1.Sub(t0).Seconds()
 	r := &productResult{cpu: 100 * float64(c1-c0) / clkTck / el, rssKB: peak, idleKB: idle, meanRSSKB: sum / float64(max(samples, 1)),
 		sendRate: float64(v1-v0) / el / float64(n), simCPU: 100 * float64(s1-s0) / clkTck / el, load: loadAvg()}
+	r.ingest = ingestCounters(api)
 	stopSim()
 	r.sent = counters.VideoUnits.Load()
 	// The server reads what is still in its sockets, then sees the
@@ -392,6 +395,35 @@ func registerCameras(a *apiSession, n int, simAddr, transport string) error {
 		}
 	}
 	return nil
+}
+
+// ingestCounters sums the cameras' ingest counters from the API, to show
+// where frames went missing (RTP packets lost, frames dropped).
+func ingestCounters(a *apiSession) string {
+	var ans struct {
+		Cameras []struct {
+			State    string           `json:"state"`
+			Counters map[string]int64 `json:"counters"`
+		} `json:"cameras"`
+	}
+	if err := a.call("GET", "/api/v1/ingest", nil, &ans); err != nil {
+		return err.Error()
+	}
+	sum := map[string]int64{}
+	streaming := 0
+	for _, c := range ans.Cameras {
+		if c.State == "streaming" {
+			streaming++
+		}
+		for k, v := range c.Counters {
+			sum[k] += v
+		}
+	}
+	out := fmt.Sprintf("streaming=%d/%d", streaming, len(ans.Cameras))
+	for _, k := range []string{"frames", "frames_dropped", "frames_damaged", "packets_lost", "reconnects", "clock_corrections"} {
+		out += fmt.Sprintf(" %s=%d", k, sum[k])
+	}
+	return out
 }
 
 // waitRate waits until the simulator sends N×fps video frames a second.
