@@ -10,7 +10,10 @@ package main
 // server stopped (KB/str is the mean RSS over the measurement less the
 // idle server's, per stream), whether the simulator was slowed below real time (the
 // server not keeping up pushes back through TCP), and whether a sample of
-// the segments decodes without error (ffmpeg). --capacity searches the
+// the segments decodes without error (ffmpeg). "holes" are video frames
+// missing inside a segment (between its first and last frame), so that
+// frames missing at a camera's start (its first GOP) can be told from loss
+// while streaming. --capacity searches the
 // largest N that holds: no frame lost, the send rate ≥ 99 % of real time.
 
 import (
@@ -52,6 +55,7 @@ type productResult struct {
 	cpu, rssKB, meanRSSKB float64
 	idleKB                float64 // the server's RSS before any camera was registered
 	sent, recorded        int64
+	holes                 int64   // video frames missing inside a segment (between its first and last frame)
 	sendRate              float64 // video frames per second per stream while measured
 	simCPU                float64 // this process's CPU % (simulator and bench) while measured
 	decodeErrors          int     // ffmpeg error lines over the sampled segments
@@ -79,8 +83,8 @@ func runProduct(counts []int, capacity bool, o productOptions) {
 	}
 	fmt.Printf("# product ingest benchmark: vigil serve (%s), cameras registered through the API (transport %s), %s %s, %d s per count after warm-up\n",
 		pinned(o.serverCPUs), o.transport, o.vcodec, o.audio, int(o.dur.Seconds()))
-	fmt.Printf("%6s %8s %12s %8s %11s %11s %10s %10s %7s %9s %8s %8s %6s %s\n", "N", "CPU%", "CPU%/stream", "RSS MB", "idle MB",
-		"KB/str", "sent", "recorded", "lost", "fps/str", "decode", "sim CPU%", "load1", "holds")
+	fmt.Printf("%6s %8s %12s %8s %11s %11s %10s %10s %7s %6s %9s %8s %8s %6s %s\n", "N", "CPU%", "CPU%/stream", "RSS MB", "idle MB",
+		"KB/str", "sent", "recorded", "lost", "holes", "fps/str", "decode", "sim CPU%", "load1", "holds")
 	best := 0
 	for _, n := range counts {
 		r, err := productOne(n, o)
@@ -88,8 +92,8 @@ func runProduct(counts []int, capacity bool, o productOptions) {
 			fatal(fmt.Errorf("N=%d: %w", n, err))
 		}
 		ok := r.holds(n, o.fps)
-		fmt.Printf("%6d %8.1f %12.3f %8.1f %11.0f %11.0f %10d %10d %7d %9.2f %8s %8.1f %6s %v\n", n, r.cpu, r.cpu/float64(n), r.rssKB/1024,
-			r.idleKB/1024, (r.meanRSSKB-r.idleKB)/float64(n), r.sent, r.recorded, max(r.sent-r.recorded, 0), r.sendRate,
+		fmt.Printf("%6d %8.1f %12.3f %8.1f %11.0f %11.0f %10d %10d %7d %6d %9.2f %8s %8.1f %6s %v\n", n, r.cpu, r.cpu/float64(n), r.rssKB/1024,
+			r.idleKB/1024, (r.meanRSSKB-r.idleKB)/float64(n), r.sent, r.recorded, max(r.sent-r.recorded, 0), r.holes, r.sendRate,
 			fmt.Sprintf("%d/%d", r.sampled-min(r.decodeErrors, r.sampled), r.sampled), r.simCPU, r.load, ok)
 		fmt.Printf("#   N=%d ingest counters before the simulator stopped: %s\n", n, r.ingest)
 		if ok {
@@ -150,7 +154,11 @@ func productOne(n int, o productOptions) (*productResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(data)
+	if os.Getenv("INGEST_KEEP") == "" {
+		defer os.RemoveAll(data)
+	} else {
+		fmt.Fprintln(os.Stderr, "data directory kept:", data)
+	}
 	listen, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -266,7 +274,7 @@ func productOne(n int, o productOptions) (*productResult, error) {
 	if o.profiles != "" {
 		os.WriteFile(filepath.Join(o.profiles, fmt.Sprintf("server-%d.log", n)), logs.Bytes(), 0o644)
 	}
-	r.recorded, r.sampled, r.decodeErrors, err = countRecorded(filepath.Join(data, "recordings"))
+	r.recorded, r.holes, r.sampled, r.decodeErrors, err = countRecorded(filepath.Join(data, "recordings"))
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +451,7 @@ func waitRate(c *rtsp.ServerCounters, n, fps int, limit time.Duration) error {
 
 // countRecorded counts the video samples in every recorded segment, and
 // decodes a few segments with ffmpeg (error lines counted).
-func countRecorded(dir string) (frames int64, sampled, decodeErrors int, err error) {
+func countRecorded(dir string) (frames, holes int64, sampled, decodeErrors int, err error) {
 	var files []string
 	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -455,14 +463,14 @@ func countRecorded(dir string) (frames int64, sampled, decodeErrors int, err err
 		return nil
 	})
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("walk recordings: %w", err)
+		return 0, 0, 0, 0, fmt.Errorf("walk recordings: %w", err)
 	}
 	for i, p := range files {
-		n, err := videoSamples(p)
+		n, h, err := videoSamples(p)
 		if err != nil {
-			return 0, 0, 0, fmt.Errorf("read %s: %w", p, err)
+			return 0, 0, 0, 0, fmt.Errorf("read %s: %w", p, err)
 		}
-		frames += n
+		frames, holes = frames+n, holes+h
 		if i%max(len(files)/5, 1) == 0 && sampled < 5 {
 			sampled++
 			out, _ := exec.Command("ffmpeg", "-v", "error", "-i", p, "-f", "null", "-").CombinedOutput()
@@ -471,30 +479,42 @@ func countRecorded(dir string) (frames int64, sampled, decodeErrors int, err err
 			}
 		}
 	}
-	return frames, sampled, decodeErrors, nil
+	return frames, holes, sampled, decodeErrors, nil
 }
 
-func videoSamples(p string) (int64, error) {
+// videoSamples counts the video samples of a segment, and the frames
+// missing between its first and last (DTS steps longer than the shortest).
+func videoSamples(p string) (n, holes int64, err error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	m, err := mp4.ReadFile(f, st.Size())
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var n int64
 	for _, t := range m.Tracks {
-		if t.Codec.IsVideo() {
-			n += int64(len(t.Samples))
+		if !t.Codec.IsVideo() {
+			continue
+		}
+		n += int64(len(t.Samples))
+		var step int64
+		for i := 1; i < len(t.Samples); i++ {
+			if d := t.Samples[i].DTS - t.Samples[i-1].DTS; d > 0 && (step == 0 || d < step) {
+				step = d
+			}
+		}
+		if step > 0 {
+			span := (t.Samples[len(t.Samples)-1].DTS-t.Samples[0].DTS)/step + 1
+			holes += max(span-int64(len(t.Samples)), 0)
 		}
 	}
-	return n, nil
+	return n, holes, nil
 }
 
 func tail(s string, lines int) string {
