@@ -64,16 +64,18 @@ func main() {
 	vcodec := flag.String("codec", "h264", "simulated video codec: h264 or h265")
 	audio := flag.String("audio", "aac", "simulated audio: aac, pcma, pcmu or none")
 	simCmd := flag.String("sim", "", "external simulator command (e.g. \"vigil sim\"); empty runs it in-process")
-	transport := flag.String("transport", "tcp", "transport for the default SUT")
+	transport := flag.String("transport", "tcp", "transport for the default SUT; product mode: the cameras' registered transport (auto, tcp, udp)")
 	sutArgs := flag.String("sut-args", "", "extra flags for the default SUT (e.g. \"--gogc 50 --memlimit-mb 400\")")
 	product := flag.Bool("product", false, "measure `vigil serve` with cameras registered through the API (see product.go)")
 	capacity := flag.Bool("capacity", false, "product mode: stop at the first count that does not hold and print the capacity")
 	vigilBin := flag.String("vigil", "", "product mode: the vigil binary (empty builds ./cmd/vigil)")
 	serverCPUs := flag.String("server-cpus", "", "product mode: taskset CPU list for vigil serve (e.g. 0)")
+	profiles := flag.String("profiles", "", "product mode: write CPU and heap profiles of the server (VIGIL_PPROF) and a CPU profile of the simulator into this directory")
 	flag.Parse()
 	if *product {
 		runProduct(parseCounts(*counts), *capacity, productOptions{vigil: *vigilBin, serverCPUs: *serverCPUs, vcodec: *vcodec,
-			audio: *audio, warmup: time.Duration(*warmup) * time.Second, dur: time.Duration(*seconds) * time.Second, fps: 25})
+			audio: *audio, warmup: time.Duration(*warmup) * time.Second, dur: time.Duration(*seconds) * time.Second, fps: 25,
+			profiles: *profiles, transport: *transport})
 		return
 	}
 

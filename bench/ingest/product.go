@@ -10,7 +10,10 @@ package main
 // server stopped (KB/str is the mean RSS over the measurement less the
 // idle server's, per stream), whether the simulator was slowed below real time (the
 // server not keeping up pushes back through TCP), and whether a sample of
-// the segments decodes without error (ffmpeg). --capacity searches the
+// the segments decodes without error (ffmpeg). "holes" are video frames
+// missing inside a segment (between its first and last frame), so that
+// frames missing at a camera's start (its first GOP) can be told from loss
+// while streaming. --capacity searches the
 // largest N that holds: no frame lost, the send rate ≥ 99 % of real time.
 
 import (
@@ -25,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,16 +47,21 @@ type productOptions struct {
 	warmup     time.Duration
 	dur        time.Duration
 	fps        int
+	transport  string // the cameras' transport as registered: auto, tcp, udp
+	profiles   string // directory for pprof profiles of the server and of the simulator; empty: none
 }
 
 type productResult struct {
 	cpu, rssKB, meanRSSKB float64
 	idleKB                float64 // the server's RSS before any camera was registered
 	sent, recorded        int64
+	holes                 int64   // video frames missing inside a segment (between its first and last frame)
 	sendRate              float64 // video frames per second per stream while measured
+	simCPU                float64 // this process's CPU % (simulator and bench) while measured
 	decodeErrors          int     // ffmpeg error lines over the sampled segments
 	sampled               int     // segments decoded
 	load                  string
+	ingest                string // the server's ingest counters summed over the cameras (GET /api/v1/ingest)
 }
 
 // holds reports whether the run kept real time with no frame lost: every
@@ -72,10 +81,10 @@ func runProduct(counts []int, capacity bool, o productOptions) {
 		defer os.RemoveAll(filepath.Dir(bin))
 		o.vigil = bin
 	}
-	fmt.Printf("# product ingest benchmark: vigil serve (%s), cameras registered through the API, %s %s, %d s per count after warm-up\n",
-		pinned(o.serverCPUs), o.vcodec, o.audio, int(o.dur.Seconds()))
-	fmt.Printf("%6s %8s %12s %8s %11s %11s %10s %10s %7s %9s %8s %6s %s\n", "N", "CPU%", "CPU%/stream", "RSS MB", "idle MB",
-		"KB/str", "sent", "recorded", "lost", "fps/str", "decode", "load1", "holds")
+	fmt.Printf("# product ingest benchmark: vigil serve (%s), cameras registered through the API (transport %s), %s %s, %d s per count after warm-up\n",
+		pinned(o.serverCPUs), o.transport, o.vcodec, o.audio, int(o.dur.Seconds()))
+	fmt.Printf("%6s %8s %12s %8s %11s %11s %10s %10s %7s %6s %9s %8s %8s %6s %s\n", "N", "CPU%", "CPU%/stream", "RSS MB", "idle MB",
+		"KB/str", "sent", "recorded", "lost", "holes", "fps/str", "decode", "sim CPU%", "load1", "holds")
 	best := 0
 	for _, n := range counts {
 		r, err := productOne(n, o)
@@ -83,9 +92,10 @@ func runProduct(counts []int, capacity bool, o productOptions) {
 			fatal(fmt.Errorf("N=%d: %w", n, err))
 		}
 		ok := r.holds(n, o.fps)
-		fmt.Printf("%6d %8.1f %12.3f %8.1f %11.0f %11.0f %10d %10d %7d %9.2f %8s %6s %v\n", n, r.cpu, r.cpu/float64(n), r.rssKB/1024,
-			r.idleKB/1024, (r.meanRSSKB-r.idleKB)/float64(n), r.sent, r.recorded, max(r.sent-r.recorded, 0), r.sendRate,
-			fmt.Sprintf("%d/%d", r.sampled-min(r.decodeErrors, r.sampled), r.sampled), r.load, ok)
+		fmt.Printf("%6d %8.1f %12.3f %8.1f %11.0f %11.0f %10d %10d %7d %6d %9.2f %8s %8.1f %6s %v\n", n, r.cpu, r.cpu/float64(n), r.rssKB/1024,
+			r.idleKB/1024, (r.meanRSSKB-r.idleKB)/float64(n), r.sent, r.recorded, max(r.sent-r.recorded, 0), r.holes, r.sendRate,
+			fmt.Sprintf("%d/%d", r.sampled-min(r.decodeErrors, r.sampled), r.sampled), r.simCPU, r.load, ok)
+		fmt.Printf("#   N=%d ingest counters before the simulator stopped: %s\n", n, r.ingest)
 		if ok {
 			best = max(best, n)
 		} else if capacity {
@@ -118,6 +128,16 @@ func buildVigil() (string, error) {
 	return bin, nil
 }
 
+// drainWait is how long the server gets to read what is still in its
+// sockets and close the sessions' segments after the simulator stopped.
+var drainWait = func() time.Duration {
+	d, err := time.ParseDuration(os.Getenv("INGEST_DRAIN"))
+	if err != nil {
+		return 2 * time.Second
+	}
+	return d
+}()
+
 const benchPassword = "Bench-Passw0rd-Ingest-1"
 
 func productOne(n int, o productOptions) (*productResult, error) {
@@ -134,7 +154,11 @@ func productOne(n int, o productOptions) (*productResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(data)
+	if os.Getenv("INGEST_KEEP") == "" {
+		defer os.RemoveAll(data)
+	} else {
+		fmt.Fprintln(os.Stderr, "data directory kept:", data)
+	}
 	listen, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -145,6 +169,13 @@ func productOne(n int, o productOptions) (*productResult, error) {
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), "VIGIL_ADMIN_PASSWORD="+benchPassword)
+	var pprofAddr string
+	if o.profiles != "" {
+		if pprofAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		cmd.Env = append(cmd.Env, "VIGIL_PPROF="+pprofAddr)
+	}
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -173,7 +204,7 @@ func productOne(n int, o productOptions) (*productResult, error) {
 		return nil, err
 	}
 	idle, _ := rssKB(cmd.Process.Pid)
-	if err := registerCameras(api, n, simAddr); err != nil {
+	if err := registerCameras(api, n, simAddr, o.transport); err != nil {
 		return nil, err
 	}
 	// Warm up: every camera connected (the send rate reaches N×fps), then
@@ -188,7 +219,25 @@ func productOne(n int, o productOptions) (*productResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	_, s0, _ := cpuTicks(os.Getpid())
 	v0 := counters.VideoUnits.Load()
+	var profDone chan error
+	if o.profiles != "" {
+		profDone = make(chan error, 1)
+		go func() {
+			profDone <- fetch(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, int(o.dur.Seconds())-1),
+				filepath.Join(o.profiles, fmt.Sprintf("server-cpu-%d.pprof", n)))
+		}()
+		f, err := os.Create(filepath.Join(o.profiles, fmt.Sprintf("sim-cpu-%d.pprof", n)))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var peak, sum float64
 	var samples int
 	for deadline := time.Now().Add(o.dur); time.Now().Before(deadline); {
@@ -202,20 +251,55 @@ func productOne(n int, o productOptions) (*productResult, error) {
 		return nil, err
 	}
 	v1 := counters.VideoUnits.Load()
+	_, s1, _ := cpuTicks(os.Getpid())
+	if profDone != nil {
+		pprof.StopCPUProfile()
+		if err := <-profDone; err != nil {
+			return nil, err
+		}
+		if err := fetch("http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(o.profiles, fmt.Sprintf("server-heap-%d.pprof", n))); err != nil {
+			return nil, err
+		}
+	}
 	el := t1.Sub(t0).Seconds()
 	r := &productResult{cpu: 100 * float64(c1-c0) / clkTck / el, rssKB: peak, idleKB: idle, meanRSSKB: sum / float64(max(samples, 1)),
-		sendRate: float64(v1-v0) / el / float64(n), load: loadAvg()}
+		sendRate: float64(v1-v0) / el / float64(n), simCPU: 100 * float64(s1-s0) / clkTck / el, load: loadAvg()}
+	r.ingest = ingestCounters(api)
 	stopSim()
 	r.sent = counters.VideoUnits.Load()
 	// The server reads what is still in its sockets, then sees the
 	// sessions end; SIGINT closes the open segments.
-	time.Sleep(2 * time.Second)
+	time.Sleep(drainWait)
 	stopServer()
-	r.recorded, r.sampled, r.decodeErrors, err = countRecorded(filepath.Join(data, "recordings"))
+	if o.profiles != "" {
+		os.WriteFile(filepath.Join(o.profiles, fmt.Sprintf("server-%d.log", n)), logs.Bytes(), 0o644)
+	}
+	r.recorded, r.holes, r.sampled, r.decodeErrors, err = countRecorded(filepath.Join(data, "recordings"))
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// fetch saves the body of url in file.
+func fetch(url, file string) error {
+	res, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %s", url, res.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func freeAddr() (string, error) {
@@ -291,8 +375,9 @@ func signIn(base string, cmd *exec.Cmd, logs *bytes.Buffer) (*apiSession, error)
 }
 
 // registerCameras registers cameras cam1…camN in the root unit, recorded
-// continuously, as an administrator does through the API.
-func registerCameras(a *apiSession, n int, simAddr string) error {
+// continuously over transport (the camera's transport field), as an
+// administrator does through the API.
+func registerCameras(a *apiSession, n int, simAddr, transport string) error {
 	var units struct {
 		Units []struct {
 			ID       string  `json:"id"`
@@ -311,12 +396,42 @@ func registerCameras(a *apiSession, n int, simAddr string) error {
 	enabled := true
 	for i := 1; i <= n; i++ {
 		in := map[string]any{"code": fmt.Sprintf("11010100001320%06d", i), "unit_id": root, "name": fmt.Sprintf("bench %d", i),
-			"source_url": fmt.Sprintf("rtsp://%s/cam%d", simAddr, i), "enabled": &enabled, "recording_mode": "continuous"}
+			"source_url": fmt.Sprintf("rtsp://%s/cam%d", simAddr, i), "enabled": &enabled, "recording_mode": "continuous",
+			"transport": transport}
 		if err := a.call("POST", "/api/v1/cameras", in, nil); err != nil {
 			return fmt.Errorf("register camera %d: %w", i, err)
 		}
 	}
 	return nil
+}
+
+// ingestCounters sums the cameras' ingest counters from the API, to show
+// where frames went missing (RTP packets lost, frames dropped).
+func ingestCounters(a *apiSession) string {
+	var ans struct {
+		Cameras []struct {
+			State    string           `json:"state"`
+			Counters map[string]int64 `json:"counters"`
+		} `json:"cameras"`
+	}
+	if err := a.call("GET", "/api/v1/ingest", nil, &ans); err != nil {
+		return err.Error()
+	}
+	sum := map[string]int64{}
+	streaming := 0
+	for _, c := range ans.Cameras {
+		if c.State == "streaming" {
+			streaming++
+		}
+		for k, v := range c.Counters {
+			sum[k] += v
+		}
+	}
+	out := fmt.Sprintf("streaming=%d/%d", streaming, len(ans.Cameras))
+	for _, k := range []string{"frames", "frames_dropped", "frames_damaged", "packets_lost", "reconnects", "clock_corrections"} {
+		out += fmt.Sprintf(" %s=%d", k, sum[k])
+	}
+	return out
 }
 
 // waitRate waits until the simulator sends N×fps video frames a second.
@@ -336,7 +451,7 @@ func waitRate(c *rtsp.ServerCounters, n, fps int, limit time.Duration) error {
 
 // countRecorded counts the video samples in every recorded segment, and
 // decodes a few segments with ffmpeg (error lines counted).
-func countRecorded(dir string) (frames int64, sampled, decodeErrors int, err error) {
+func countRecorded(dir string) (frames, holes int64, sampled, decodeErrors int, err error) {
 	var files []string
 	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -348,14 +463,14 @@ func countRecorded(dir string) (frames int64, sampled, decodeErrors int, err err
 		return nil
 	})
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("walk recordings: %w", err)
+		return 0, 0, 0, 0, fmt.Errorf("walk recordings: %w", err)
 	}
 	for i, p := range files {
-		n, err := videoSamples(p)
+		n, h, err := videoSamples(p)
 		if err != nil {
-			return 0, 0, 0, fmt.Errorf("read %s: %w", p, err)
+			return 0, 0, 0, 0, fmt.Errorf("read %s: %w", p, err)
 		}
-		frames += n
+		frames, holes = frames+n, holes+h
 		if i%max(len(files)/5, 1) == 0 && sampled < 5 {
 			sampled++
 			out, _ := exec.Command("ffmpeg", "-v", "error", "-i", p, "-f", "null", "-").CombinedOutput()
@@ -364,30 +479,42 @@ func countRecorded(dir string) (frames int64, sampled, decodeErrors int, err err
 			}
 		}
 	}
-	return frames, sampled, decodeErrors, nil
+	return frames, holes, sampled, decodeErrors, nil
 }
 
-func videoSamples(p string) (int64, error) {
+// videoSamples counts the video samples of a segment, and the frames
+// missing between its first and last (DTS steps longer than the shortest).
+func videoSamples(p string) (n, holes int64, err error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	m, err := mp4.ReadFile(f, st.Size())
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var n int64
 	for _, t := range m.Tracks {
-		if t.Codec.IsVideo() {
-			n += int64(len(t.Samples))
+		if !t.Codec.IsVideo() {
+			continue
+		}
+		n += int64(len(t.Samples))
+		var step int64
+		for i := 1; i < len(t.Samples); i++ {
+			if d := t.Samples[i].DTS - t.Samples[i-1].DTS; d > 0 && (step == 0 || d < step) {
+				step = d
+			}
+		}
+		if step > 0 {
+			span := (t.Samples[len(t.Samples)-1].DTS-t.Samples[0].DTS)/step + 1
+			holes += max(span-int64(len(t.Samples)), 0)
 		}
 	}
-	return n, nil
+	return n, holes, nil
 }
 
 func tail(s string, lines int) string {

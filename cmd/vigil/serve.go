@@ -13,6 +13,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	stopPprof, err := startPprof(stderr)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	defer stopPprof()
 	a, err := app.Start(ctx, app.Options{Config: &cfg, Stdout: stdout})
 	if err != nil {
 		return fail(stderr, err)
