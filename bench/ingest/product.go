@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +63,7 @@ type productResult struct {
 	sampled               int     // segments decoded
 	load                  string
 	ingest                string // the server's ingest counters summed over the cameras (GET /api/v1/ingest)
+	playable              string // how far behind now the playable footage ends (GET …/recordings), over a sample of cameras
 }
 
 // holds reports whether the run kept real time with no frame lost: every
@@ -96,6 +98,7 @@ func runProduct(counts []int, capacity bool, o productOptions) {
 			r.idleKB/1024, (r.meanRSSKB-r.idleKB)/float64(n), r.sent, r.recorded, max(r.sent-r.recorded, 0), r.holes, r.sendRate,
 			fmt.Sprintf("%d/%d", r.sampled-min(r.decodeErrors, r.sampled), r.sampled), r.simCPU, r.load, ok)
 		fmt.Printf("#   N=%d ingest counters before the simulator stopped: %s\n", n, r.ingest)
+		fmt.Printf("#   N=%d arrival to playable (now − end of the footage the recordings listing offers): %s\n", n, r.playable)
 		if ok {
 			best = max(best, n)
 		} else if capacity {
@@ -265,6 +268,7 @@ func productOne(n int, o productOptions) (*productResult, error) {
 	r := &productResult{cpu: 100 * float64(c1-c0) / clkTck / el, rssKB: peak, idleKB: idle, meanRSSKB: sum / float64(max(samples, 1)),
 		sendRate: float64(v1-v0) / el / float64(n), simCPU: 100 * float64(s1-s0) / clkTck / el, load: loadAvg()}
 	r.ingest = ingestCounters(api)
+	r.playable = playableLag(api, n)
 	stopSim()
 	r.sent = counters.VideoUnits.Load()
 	// The server reads what is still in its sockets, then sees the
@@ -403,6 +407,43 @@ func registerCameras(a *apiSession, n int, simAddr, transport string) error {
 		}
 	}
 	return nil
+}
+
+// playableLag asks the recordings listing of up to 20 cameras how far
+// behind now their playable footage ends (the open segment counts up to
+// its last fsynced fragment): the time from arrival to playable, plus the
+// API's own answer time. It returns the median and the maximum.
+func playableLag(a *apiSession, n int) string {
+	var ids struct {
+		Cameras []struct {
+			ID string `json:"id"`
+		} `json:"cameras"`
+	}
+	if err := a.call("GET", "/api/v1/cameras?limit=20", nil, &ids); err != nil {
+		return err.Error()
+	}
+	var lags []time.Duration
+	for i, c := range ids.Cameras {
+		if i >= 20 {
+			break
+		}
+		var cov struct {
+			Spans []struct {
+				End time.Time `json:"end"`
+			} `json:"spans"`
+		}
+		now := time.Now()
+		q := "?start=" + now.Add(-time.Minute).UTC().Format(time.RFC3339) + "&end=" + now.Add(time.Minute).UTC().Format(time.RFC3339)
+		if err := a.call("GET", "/api/v1/cameras/"+c.ID+"/recordings"+q, nil, &cov); err != nil || len(cov.Spans) == 0 {
+			continue
+		}
+		lags = append(lags, now.Sub(cov.Spans[len(cov.Spans)-1].End))
+	}
+	if len(lags) == 0 {
+		return "-"
+	}
+	sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
+	return fmt.Sprintf("median %v, max %v over %d cameras", lags[len(lags)/2].Round(time.Millisecond), lags[len(lags)-1].Round(time.Millisecond), len(lags))
 }
 
 // ingestCounters sums the cameras' ingest counters from the API, to show
