@@ -137,6 +137,10 @@ func (f consoleFlow) grantRole(b *browser) {
 	b.typeInto("reauth-password", f.password)
 	b.click("reauth-submit")
 	b.waitFor("the grant in the drawer", `[...document.querySelectorAll('.ant-drawer-open [data-testid="grant-role-name"]')].some(e => e.textContent === '审计员')`)
+	// The dialog's mask fades out over the drawer: a click on the drawer's
+	// close button before it has gone lands on the mask instead.
+	b.waitFor("the re-authentication dialog to go", `![...document.querySelectorAll('.ant-modal-mask, .ant-modal-wrap')].some(e => e.offsetParent !== null || getComputedStyle(e).display !== 'none')`)
+	b.waitStill()
 	b.do("close the drawer", chromedp.Click(chromedp.CSS(".ant-drawer-open .ant-drawer-close"), chromedp.NodeVisible))
 	b.waitFor("the drawer to close", `!document.querySelector('.ant-drawer-open')`)
 	b.waitStill()
