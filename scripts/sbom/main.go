@@ -165,8 +165,14 @@ func npmBOM(path string) (BOM, error) {
 		return BOM{}, fmt.Errorf("%s: lockfileVersion %d has no \"packages\"; regenerate it with npm 7 or later", path, lf.LockfileVersion)
 	}
 	b := newBOM(Component{Type: "application", BOMRef: npmPURL(lf.Name, lf.Version), Name: lf.Name, Version: lf.Version, PURL: npmPURL(lf.Name, lf.Version)})
-	seen := map[string]bool{}
-	for key, p := range lf.Packages {
+	keys := make([]string, 0, len(lf.Packages))
+	for key := range lf.Packages {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)     // a reproducible document
+	at := map[string]int{} // purl → index in b.Components
+	for _, key := range keys {
+		p := lf.Packages[key]
 		if key == "" || p.Dev || p.DevOpt || p.Link {
 			continue
 		}
@@ -176,19 +182,22 @@ func npmBOM(path string) (BOM, error) {
 			name = key[i+len("node_modules/"):]
 		}
 		purl := npmPURL(name, p.Version)
-		if seen[purl] {
-			continue // the same version installed at two places
-		}
-		seen[purl] = true
-		c := Component{Type: "library", BOMRef: purl, Name: name, Version: p.Version, PURL: purl, Scope: "required"}
+		var hashes []Hash
 		if alg, sum, ok := strings.Cut(p.Integrity, "-"); ok {
 			if raw, err := base64.StdEncoding.DecodeString(sum); err == nil {
 				if a := map[string]string{"sha512": "SHA-512", "sha384": "SHA-384", "sha256": "SHA-256", "sha1": "SHA-1"}[alg]; a != "" {
-					c.Hashes = []Hash{{Alg: a, Content: hex.EncodeToString(raw)}}
+					hashes = []Hash{{Alg: a, Content: hex.EncodeToString(raw)}}
 				}
 			}
 		}
-		b.Components = append(b.Components, c)
+		if i, ok := at[purl]; ok { // the same version installed at two places: one component, with a hash if any place has one
+			if len(b.Components[i].Hashes) == 0 {
+				b.Components[i].Hashes = hashes
+			}
+			continue
+		}
+		at[purl] = len(b.Components)
+		b.Components = append(b.Components, Component{Type: "library", BOMRef: purl, Name: name, Version: p.Version, PURL: purl, Scope: "required", Hashes: hashes})
 	}
 	return b, nil
 }
