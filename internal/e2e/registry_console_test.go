@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -25,12 +26,31 @@ func signInAs(b *browser, base, username, password, navID string) {
 func (b *browser) pick(id, search, option string) {
 	b.t.Helper()
 	sel := chromedp.CSS(fmt.Sprintf(`[data-testid=%q] .ant-select, .ant-select[data-testid=%q], [data-testid=%q]`, id, id, id))
-	b.do("open "+id, chromedp.WaitVisible(sel), chromedp.ScrollIntoView(sel), chromedp.Click(sel, chromedp.NodeVisible))
-	if search != "" {
-		b.do("search "+id, chromedp.KeyEvent(search))
-	}
 	opt := byText(".ant-select-item-option-content, .ant-select-tree-title", option)
-	b.do("see "+option, chromedp.WaitVisible(opt))
+	// A click while the select's options are still loading, or while the
+	// drawer or dialog around it settles, may leave the list closed or
+	// empty: close it and open it again, three times at most.
+	for attempt := 1; ; attempt++ {
+		b.waitStill()
+		b.do("open "+id, chromedp.WaitVisible(sel), chromedp.ScrollIntoView(sel), chromedp.Click(sel, chromedp.NodeVisible))
+		if search != "" {
+			b.do("search "+id, chromedp.KeyEvent(search))
+		}
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		err := chromedp.Do(ctx, chromedp.WaitVisible(opt))
+		cancel()
+		if err == nil {
+			break
+		}
+		if attempt == 3 {
+			b.t.Fatalf("open %s: the option %q did not appear after three tries\npage exceptions: %v", id, option, b.pageExceptions())
+		}
+		// Escape would close the drawer around the select: a click on
+		// the select closes an open list.
+		if eval[bool](b, `[...document.querySelectorAll('.ant-select-dropdown')].some(e => e.getClientRects().length > 0 && !e.classList.contains('ant-select-dropdown-hidden'))`) {
+			b.do("close "+id, chromedp.Click(sel, chromedp.NodeVisible))
+		}
+	}
 	b.waitStill()
 	b.do("pick "+option, chromedp.Click(opt, chromedp.NodeVisible))
 	b.waitFor(id+" to show "+option, fmt.Sprintf(`(document.querySelector('[data-testid=%q]')?.closest('.ant-select, .ant-form-item')?.textContent ?? document.querySelector('[data-testid=%q]')?.textContent ?? '').includes(%s)`,
